@@ -1,0 +1,219 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/tend-community/tend/bot/ui"
+	"github.com/tend-community/tend/catalog"
+	"github.com/tend-community/tend/flows"
+	"github.com/tend-community/tend/store"
+)
+
+// Roles says whether a platform account holds a moderator or vetted role in a community,
+// from config now and from platform roles once adapters map them. It is asked on every
+// event, so a removed role takes effect at once.
+type Roles func(community int64, platform, userID string) (moderator, vetted bool)
+
+// App routes events to flows and delivers what they say through the adapters.
+type App struct {
+	db       *store.DB
+	flows    *flows.Service
+	cat      *catalog.Catalog
+	log      *slog.Logger
+	roles    Roles
+	adapters map[string]Adapter
+}
+
+// Options configure an App.
+type Options struct {
+	DB      *store.DB
+	Catalog *catalog.Catalog
+	Logger  *slog.Logger
+	Roles   Roles
+}
+
+// New builds an App. Adapters are added with Attach.
+func New(o Options) *App {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	roles := o.Roles
+	if roles == nil {
+		roles = func(int64, string, string) (bool, bool) { return false, false }
+	}
+	return &App{db: o.DB, flows: flows.New(o.DB, log), cat: o.Catalog, log: log, roles: roles, adapters: map[string]Adapter{}}
+}
+
+// Attach registers an adapter for its platform.
+func (a *App) Attach(ad Adapter) { a.adapters[ad.Platform()] = ad }
+
+// Flows exposes the flow service (the command line calls the same flows).
+func (a *App) Flows() *flows.Service { return a.flows }
+
+// scene is what identity resolution found for an event.
+type scene struct {
+	ev        Event
+	actor     flows.Actor
+	community store.Community
+	binding   store.Binding
+}
+
+// Handle resolves who acted and where, runs the flow and delivers its output.
+func (a *App) Handle(ctx context.Context, ev Event) error {
+	sc, ok, err := a.resolve(ctx, ev)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		a.log.Warn("event from an unbound space", "platform", ev.Platform, "workspace", ev.Workspace)
+		return a.deliverSystem(ctx, ev, "space.unbound")
+	}
+	a.log.Info("event", "platform", ev.Platform, "event", ev.ID, "kind", string(ev.Kind),
+		"command", ev.Command, "action", ev.Action, "member", sc.actor.MemberID)
+	res, err := a.dispatch(ctx, sc)
+	if err != nil {
+		a.log.Error("flow failed", "event", ev.ID, "kind", string(ev.Kind), "err", err)
+		return errors.Join(err, a.deliverSystem(ctx, ev, "error.internal"))
+	}
+	return a.deliver(ctx, sc, res)
+}
+
+func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
+	sc := scene{ev: ev}
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		b, err := tx.BindingFor(ctx, ev.Platform, ev.Workspace)
+		if err != nil {
+			return err
+		}
+		sc.binding = b
+		if sc.community, err = tx.Community(ctx, b.CommunityID); err != nil {
+			return err
+		}
+		m, err := tx.MemberByIdentity(ctx, b.CommunityID, ev.Platform, ev.UserID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		mod, vetted := a.roles(b.CommunityID, ev.Platform, ev.UserID)
+		locale := ev.Locale
+		if locale == "" {
+			locale = m.Locale
+		}
+		sc.actor = flows.Actor{CommunityID: b.CommunityID, MemberID: m.ID, Platform: ev.Platform, UserID: ev.UserID,
+			Name: ev.UserName, Locale: locale, Moderator: mod, Vetted: vetted, EventID: ev.ID, Surface: ev.Platform}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return sc, false, nil
+	}
+	if err != nil {
+		return sc, false, fmt.Errorf("bot: resolve identity: %w", err)
+	}
+	return sc, true, nil
+}
+
+// dispatch turns an event into a flow call.
+func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
+	ev, act, f := sc.ev, sc.actor, a.flows
+	switch ev.Kind {
+	case EventCommand:
+		return a.command(ctx, sc)
+	case EventButton:
+		id := flows.ID(ev.Payload)
+		switch ev.Action {
+		case flows.ActNoticeAccept:
+			return f.AcceptNotice(ctx, act, ev.Payload)
+		case flows.ActNoticeDecline:
+			return f.DeclineNotice(ctx, act)
+		case flows.ActAsk:
+			return a.openForm(ctx, sc, f.AskForm)
+		case flows.ActClaim:
+			return f.Claim(ctx, act, id)
+		case flows.ActAcceptShare:
+			return f.Accept(ctx, act, id, true)
+		case flows.ActAcceptOnly:
+			return f.Accept(ctx, act, id, false)
+		case flows.ActDecline:
+			return f.Decline(ctx, act, id)
+		case flows.ActDone:
+			return f.Done(ctx, act, id)
+		case flows.ActCancel:
+			return f.Cancel(ctx, act, id)
+		case flows.ActWithdraw:
+			return f.Withdraw(ctx, act, id)
+		case flows.ActJoin:
+			return f.Claim(ctx, act, id)
+		case flows.ActLeave:
+			return f.Leave(ctx, act, id)
+		case flows.ActCancelOffer:
+			return f.CancelOffer(ctx, act, id)
+		}
+		return systemReply("error.unknown_button"), nil
+	case EventForm:
+		return a.submit(ctx, sc, ev.FormID, ev.FormPayload, ev.Values)
+	case EventText:
+		if ev.InDM {
+			return a.dialogueText(ctx, sc)
+		}
+	}
+	return flows.Result{}, nil
+}
+
+func (a *App) command(ctx context.Context, sc scene) (flows.Result, error) {
+	ev, act, f := sc.ev, sc.actor, a.flows
+	arg := func(i int) string {
+		if i < len(ev.Args) {
+			return ev.Args[i]
+		}
+		return ""
+	}
+	switch strings.ToLower(ev.Command) {
+	case "", "help", "aide":
+		return f.Help(ctx, act)
+	case "ask", "demander":
+		return a.openForm(ctx, sc, f.AskForm)
+	case "offer", "offrir":
+		return a.openForm(ctx, sc, f.OfferForm)
+	case "volunteer", "benevole", "bénévole":
+		switch strings.ToLower(arg(0)) {
+		case "pause":
+			return f.Pause(ctx, act, true)
+		case "resume", "reprendre":
+			return f.Pause(ctx, act, false)
+		}
+		return a.openForm(ctx, sc, f.VolunteerForm)
+	case "mine", "my", "moi":
+		return f.Mine(ctx, act)
+	case "privacy", "confidentialite", "confidentialité":
+		return f.Notice(ctx, act)
+	case "vet", "verifier", "vérifier":
+		return f.Vet(ctx, act, arg(0), strings.Join(ev.Args[min(1, len(ev.Args)):], " "))
+	case "cancel", "annuler", "stop":
+		return a.cancelDialogue(ctx, sc)
+	}
+	return systemReply("error.unknown_command", "Command", ui.UserText(ev.Command)), nil
+}
+
+// submit hands a completed form to its flow.
+func (a *App) submit(ctx context.Context, sc scene, formID, payload string, values map[string]string) (flows.Result, error) {
+	f, act := a.flows, sc.actor
+	switch formID {
+	case flows.FormAsk:
+		return f.Ask(ctx, act, values)
+	case flows.FormVolunteer:
+		return f.Volunteer(ctx, act, values)
+	case flows.FormOffer:
+		return f.Offer(ctx, act, values)
+	case flows.FormJoin:
+		return f.Join(ctx, act, flows.ID(payload), values)
+	}
+	return systemReply("error.unknown_form"), nil
+}
+
+func systemReply(id string, kv ...any) flows.Result {
+	return flows.Result{Outs: []ui.Out{{To: ui.Actor(), Card: ui.Card{Body: []ui.Text{ui.T(id, kv...)}}}}}
+}

@@ -1,0 +1,185 @@
+// Package ui is the neutral user interface the flows speak: cards, buttons, choices and
+// forms, addressed to people and places. Adapters turn it into each platform's own UI.
+package ui
+
+// Text is a message id from the catalogues plus its arguments. Flows never build finished
+// sentences; the renderer localises Text for each reader.
+type Text struct {
+	ID   string
+	Args map[string]any
+	// Fallback is shown when the catalogues have no such id (a community's own category).
+	Fallback string
+}
+
+// Window is a time window argument, formatted for the reader in the community's zone.
+type Window struct {
+	Start, End int64
+	Zone       string
+}
+
+// UserText marks an argument that a person typed. The renderer passes it through the
+// sanitiser so it can never ping anyone.
+type UserText string
+
+// T builds a Text from an id and alternating key/value pairs.
+func T(id string, kv ...any) Text {
+	t := Text{ID: id}
+	if len(kv) > 0 {
+		t.Args = make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			k, _ := kv[i].(string)
+			t.Args[k] = kv[i+1]
+		}
+	}
+	return t
+}
+
+// Empty reports whether the text carries no message.
+func (t Text) Empty() bool { return t.ID == "" }
+
+// Style hints how a button should look where the platform can show it.
+type Style string
+
+// Button styles.
+const (
+	StyleDefault Style = ""
+	StylePrimary Style = "primary"
+	StyleDanger  Style = "danger"
+)
+
+// Field is a labelled value shown on a card.
+type Field struct {
+	Label Text
+	Value Text
+}
+
+// Button carries an action id and an opaque payload back to the router when pressed.
+type Button struct {
+	Label   Text
+	Action  string
+	Payload string
+	Style   Style
+}
+
+// Option is one entry of a choice or a form's choice field.
+type Option struct {
+	Label Text
+	Value string
+}
+
+// Choice is a menu such as "pick a day"; adapters that cannot show one use buttons.
+type Choice struct {
+	Action      string
+	Placeholder Text
+	Options     []Option
+}
+
+// Card is one message: text, fields, buttons and at most one choice. Reveal, when set,
+// names a disclosure row whose private details are decrypted only when the card is
+// rendered for sending, so nothing private is kept in clear text on the way.
+type Card struct {
+	Title   Text
+	Body    []Text
+	Fields  []Field
+	Buttons []Button
+	Choice  *Choice
+	Reveal  int64
+}
+
+// FieldKind is the type of a form field.
+type FieldKind string
+
+// Form field kinds.
+const (
+	FieldChoice   FieldKind = "choice"
+	FieldText     FieldKind = "text"
+	FieldLongText FieldKind = "longtext"
+	FieldDateTime FieldKind = "datetime"
+)
+
+// FormField is one typed question of a form.
+type FormField struct {
+	Name     string
+	Kind     FieldKind
+	Label    Text
+	Help     Text
+	Options  []Option
+	Required bool
+	MaxLen   int
+	Default  string
+	// Private fields are encrypted while a dialogue holds them and never echoed back.
+	Private bool
+}
+
+// Form is a set of questions. Adapters show it as a modal where they can and otherwise
+// the bot walks the person through it as a direct-message dialogue.
+type Form struct {
+	ID      string
+	Payload string
+	Title   Text
+	Fields  []FormField
+}
+
+// Field returns the named field, or nil.
+func (f *Form) Field(name string) *FormField {
+	for i := range f.Fields {
+		if f.Fields[i].Name == name {
+			return &f.Fields[i]
+		}
+	}
+	return nil
+}
+
+// TargetKind says to whom or where an Out goes.
+type TargetKind string
+
+// Targets.
+const (
+	// ToActor answers the person who acted, privately, where they acted.
+	ToActor TargetKind = "actor"
+	// ToMember is a direct message to a member.
+	ToMember TargetKind = "member"
+	// ToBoard is the community's public board channel.
+	ToBoard TargetKind = "board"
+	// ToModerators is the community's private moderators' channel.
+	ToModerators TargetKind = "moderators"
+)
+
+// Target addresses an Out.
+type Target struct {
+	Kind        TargetKind
+	MemberID    int64
+	CommunityID int64
+}
+
+// Actor is the private reply to whoever acted.
+func Actor() Target { return Target{Kind: ToActor} }
+
+// Member is a direct message to one member.
+func Member(id int64) Target { return Target{Kind: ToMember, MemberID: id} }
+
+// Board is the public board of a community.
+func Board(community int64) Target { return Target{Kind: ToBoard, CommunityID: community} }
+
+// Moderators is the private moderators' channel of a community.
+func Moderators(community int64) Target {
+	return Target{Kind: ToModerators, CommunityID: community}
+}
+
+// Public reports whether everyone in a space can read what goes to the target.
+func (t Target) Public() bool { return t.Kind == ToBoard }
+
+// Out is one thing to say or show. Key, when set, names a card that is edited in place
+// on later updates ("request:12" on the board).
+type Out struct {
+	To   Target
+	Card Card
+	Form *Form
+	Key  string
+}
+
+// FieldError is a validation message for one form field.
+type FieldError struct {
+	Field string
+	Msg   Text
+}

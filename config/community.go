@@ -1,0 +1,108 @@
+package config
+
+import "github.com/tend-community/tend/store"
+
+// Community is one community's settings.
+type Community struct {
+	Slug           string `toml:"slug"`
+	Name           string `toml:"name"`
+	Locale         string `toml:"locale"`
+	Timezone       string `toml:"timezone"`
+	Region         string `toml:"region"`
+	RetentionDays  int    `toml:"retention_days"`
+	PrivacyOfficer string `toml:"privacy_officer"`
+
+	Categories      []Category       `toml:"categories"`
+	CrisisResources []CrisisResource `toml:"crisis_resources"`
+	Spaces          []Space          `toml:"spaces"`
+	// Moderators and Vetted name people directly; platform roles are mapped elsewhere.
+	Moderators []UserRef `toml:"moderators"`
+	Vetted     []UserRef `toml:"vetted"`
+}
+
+// Category is a kind of help, its risk, and the tier a helper needs.
+type Category struct {
+	Key  string `toml:"key"`
+	Risk string `toml:"risk"`
+	Tier string `toml:"tier"`
+}
+
+// CrisisResource is a line shown to a person in crisis.
+type CrisisResource struct {
+	Label   string `toml:"label"`
+	Contact string `toml:"contact"`
+}
+
+// Space binds a platform workspace (Slack team, Discord guild, Mattermost team) to the
+// community.
+type Space struct {
+	Platform          string `toml:"platform"`
+	Workspace         string `toml:"workspace"`
+	BoardChannel      string `toml:"board_channel"`
+	ModeratorsChannel string `toml:"moderators_channel"`
+}
+
+// UserRef names a person by platform user id, never by display name.
+type UserRef struct {
+	Platform string `toml:"platform"`
+	UserID   string `toml:"user_id"`
+}
+
+// Platforms tend knows.
+var Platforms = []string{"console", "slack", "discord", "mattermost"}
+
+// DefaultRetentionDays is how long private details of closed requests are kept.
+const DefaultRetentionDays = 30
+
+// DefaultCategories is the set a community gets when its config lists none.
+func DefaultCategories() []Category {
+	return []Category{
+		{Key: "ride", Risk: "high", Tier: "vetted"},
+		{Key: "meal", Risk: "low", Tier: "volunteer"},
+		{Key: "groceries", Risk: "low", Tier: "volunteer"},
+		{Key: "visit", Risk: "high", Tier: "vetted"},
+		{Key: "call", Risk: "low", Tier: "volunteer"},
+		{Key: "errand", Risk: "low", Tier: "volunteer"},
+		{Key: "grief_circle", Risk: "medium", Tier: "volunteer"},
+	}
+}
+
+// Demo is the console's demo community. Vetted is empty: the console seeds vetting
+// records itself.
+func Demo() Community {
+	return Community{
+		Slug:           "demo",
+		Name:           "Rosemont Neighbours",
+		Locale:         "en",
+		Timezone:       "America/Toronto",
+		Region:         "CA",
+		RetentionDays:  30,
+		PrivacyOfficer: "Maya Tremblay <privacy@example.org>",
+		Categories:     DefaultCategories(),
+		CrisisResources: []CrisisResource{
+			{Label: "9-8-8 Suicide Crisis Helpline (call or text, 24/7)", Contact: "988"},
+			{Label: "Emergency services", Contact: "911"},
+		},
+		Spaces:     []Space{{Platform: "console", Workspace: "demo", BoardChannel: "board", ModeratorsChannel: "moderators"}},
+		Moderators: []UserRef{{Platform: "console", UserID: "maya"}},
+	}
+}
+
+// Setup converts the community to what store.ApplyCommunity takes.
+func (c Community) Setup() store.CommunitySetup {
+	s := store.CommunitySetup{Community: store.Community{
+		Slug: c.Slug, Name: c.Name, Locale: c.Locale, Timezone: c.Timezone, Region: c.Region,
+		RetentionDays: c.RetentionDays, PrivacyOfficer: c.PrivacyOfficer,
+	}}
+	for i, cat := range c.Categories {
+		s.Categories = append(s.Categories, store.Category{Key: cat.Key, Risk: cat.Risk, Tier: cat.Tier, Position: i})
+	}
+	for i, r := range c.CrisisResources {
+		s.Resources = append(s.Resources, store.CrisisResource{Label: r.Label, Contact: r.Contact, Position: i})
+	}
+	for _, sp := range c.Spaces {
+		s.Bindings = append(s.Bindings, store.Binding{Platform: sp.Platform, Workspace: sp.Workspace,
+			BoardChannel: sp.BoardChannel, ModeratorsChannel: sp.ModeratorsChannel})
+	}
+	return s
+}

@@ -1,0 +1,228 @@
+// Package config loads tend's settings: one optional TOML file plus environment
+// overrides, validated at start. Secrets (the encryption key, platform tokens, a database
+// password) come only from the environment or from files, never from the TOML file.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is everything tend reads at start.
+type Config struct {
+	DataDir     string      `toml:"data_dir"`
+	Database    Database    `toml:"database"`
+	Encryption  Encryption  `toml:"encryption"`
+	Log         Log         `toml:"log"`
+	Communities []Community `toml:"communities"`
+
+	// Path is the file the config was read from, "" when only defaults and env apply.
+	Path string `toml:"-"`
+
+	getenv  func(string) string
+	fromEnv map[string]string // field -> env var that set it, for error messages
+}
+
+// Database says where state lives.
+type Database struct {
+	// URL is a PostgreSQL URL or DSN, or sqlite:<path>. Default: sqlite:<data_dir>/tend.db.
+	URL string `toml:"url"`
+}
+
+// String hides a password so a printed Config never leaks it.
+func (d Database) String() string { return "{" + RedactDSN(d.URL) + "}" }
+
+// Encryption names the key files; the key itself is never in the TOML file.
+type Encryption struct {
+	KeyFile string `toml:"key_file"`
+	// PreviousKeyFiles hold retired keys that must still open what they sealed.
+	PreviousKeyFiles []string `toml:"previous_key_files"`
+}
+
+// Log configures the process log.
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text, json
+}
+
+// Environment variables read by Load.
+const (
+	EnvConfig      = "TEND_CONFIG"
+	EnvDataDir     = "TEND_DATA_DIR"
+	EnvDatabaseURL = "TEND_DATABASE_URL"
+	EnvKey         = "TEND_ENCRYPTION_KEY"
+	EnvKeyFile     = "TEND_ENCRYPTION_KEY_FILE"
+	EnvLogLevel    = "TEND_LOG_LEVEL"
+	EnvLogFormat   = "TEND_LOG_FORMAT"
+)
+
+// DefaultDataDir is relative to the working directory.
+const DefaultDataDir = ".tend"
+
+// Load reads the TOML file at path (or $TEND_CONFIG; no file at all means defaults),
+// applies environment overrides and validates. All problems are returned together.
+// getenv is os.Getenv outside tests.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if path == "" {
+		path = getenv(EnvConfig)
+	}
+	c := &Config{
+		DataDir: DefaultDataDir,
+		Log:     Log{Level: "info", Format: "text"},
+		Path:    path,
+		getenv:  getenv,
+		fromEnv: map[string]string{},
+	}
+	var errs []error
+	if path != "" {
+		md, err := toml.DecodeFile(path, c)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("config: file %s does not exist", path)
+			}
+			return nil, fmt.Errorf("config: %s: %v", path, err)
+		}
+		errs = append(errs, checkKeys(md)...)
+		if HasPassword(c.Database.URL) {
+			errs = append(errs, fmt.Errorf("config: database.url contains a password; put the URL in %s or %s_FILE instead of the config file",
+				EnvDatabaseURL, EnvDatabaseURL))
+		}
+	}
+	errs = append(errs, c.applyEnv()...)
+	c.fill()
+	errs = append(errs, c.validate()...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkKeys rejects unknown fields (usually typos) and secrets written in the file.
+func checkKeys(md toml.MetaData) []error {
+	var errs []error
+	if md.IsDefined("encryption", "key") {
+		errs = append(errs, fmt.Errorf("config: encryption.key: the key must not be written in the config file; set %s or encryption.key_file (or %s)",
+			EnvKey, EnvKeyFile))
+	}
+	for _, k := range md.Undecoded() {
+		name := k.String()
+		if name == "encryption.key" {
+			continue
+		}
+		if l := strings.ToLower(name); strings.Contains(l, "token") || strings.Contains(l, "secret") || strings.Contains(l, "password") {
+			errs = append(errs, fmt.Errorf("config: %s: secrets are read only from the environment or files (e.g. TEND_SLACK_BOT_TOKEN or TEND_SLACK_BOT_TOKEN_FILE), never from the config file", name))
+			continue
+		}
+		errs = append(errs, fmt.Errorf("config: unknown field %s", name))
+	}
+	return errs
+}
+
+// applyEnv lets the environment override the file.
+func (c *Config) applyEnv() []error {
+	var errs []error
+	set := func(field, env string, dst *string) {
+		if v := strings.TrimSpace(c.getenv(env)); v != "" {
+			*dst = v
+			c.fromEnv[field] = env
+		}
+	}
+	set("data_dir", EnvDataDir, &c.DataDir)
+	set("encryption.key_file", EnvKeyFile, &c.Encryption.KeyFile)
+	set("log.level", EnvLogLevel, &c.Log.Level)
+	set("log.format", EnvLogFormat, &c.Log.Format)
+	// The URL may carry a password, so it is a secret: env or _FILE.
+	if u, err := c.Secret(EnvDatabaseURL); err != nil {
+		errs = append(errs, err)
+	} else if u != "" {
+		c.Database.URL = u
+		c.fromEnv["database.url"] = EnvDatabaseURL
+	}
+	// Catch a doubly-set key or token now rather than at first use.
+	if c.getenv(EnvKey) != "" && c.getenv(EnvKeyFile) != "" {
+		errs = append(errs, bothSet(EnvKey))
+	}
+	for _, t := range platformTokens {
+		if c.getenv(t.Env) != "" && c.getenv(t.Env+"_FILE") != "" {
+			errs = append(errs, bothSet(t.Env))
+		}
+	}
+	return errs
+}
+
+// fill sets defaults that depend on other fields.
+func (c *Config) fill() {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Database.URL == "" {
+		c.Database.URL = "sqlite:" + filepath.Join(c.DataDir, "tend.db")
+	}
+	c.Log.Level = strings.ToLower(c.Log.Level)
+	c.Log.Format = strings.ToLower(c.Log.Format)
+	for i := range c.Communities {
+		cm := &c.Communities[i]
+		if cm.Locale == "" {
+			cm.Locale = "en"
+		}
+		if cm.RetentionDays == 0 {
+			cm.RetentionDays = DefaultRetentionDays
+		}
+		if cm.Categories == nil {
+			cm.Categories = DefaultCategories()
+		}
+	}
+}
+
+// from says which env var set a field, for error messages.
+func (c *Config) from(field string) string {
+	if env, ok := c.fromEnv[field]; ok {
+		return " (from " + env + ")"
+	}
+	return ""
+}
+
+// PrepareDataDir creates the data directory and the SQLite file's directory, private to
+// the user running tend.
+func (c *Config) PrepareDataDir() error {
+	dirs := []string{c.DataDir}
+	if p := SQLitePath(c.Database.URL); p != "" {
+		dirs = append(dirs, filepath.Dir(p))
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("config: create directory %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// Logger builds the process logger from Log.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	switch c.Log.Level {
+	case "debug":
+		lvl = slog.LevelDebug
+	case "warn":
+		lvl = slog.LevelWarn
+	case "error":
+		lvl = slog.LevelError
+	default:
+		lvl = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

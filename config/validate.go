@@ -1,0 +1,180 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones must validate on hosts without a zoneinfo database
+
+	"github.com/tend-community/tend/catalog"
+)
+
+var (
+	slugRE     = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
+	categoryRE = regexp.MustCompile(`^[a-z_]{1,30}$`)
+	regionRE   = regexp.MustCompile(`^[A-Z]+(-[A-Z0-9]+)*$`)
+)
+
+var (
+	risks = []string{"low", "medium", "high"}
+	tiers = []string{"member", "volunteer", "vetted"}
+)
+
+// oneOf renders a choice list as "a, b or c".
+func oneOf(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
+}
+
+// validate returns one error per problem, each naming its field.
+func (c *Config) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: "+format, args...))
+	}
+	if levels := []string{"debug", "info", "warn", "error"}; !slices.Contains(levels, c.Log.Level) {
+		bad("log.level %q%s must be %s", c.Log.Level, c.from("log.level"), oneOf(levels))
+	}
+	if formats := []string{"text", "json"}; !slices.Contains(formats, c.Log.Format) {
+		bad("log.format %q%s must be %s", c.Log.Format, c.from("log.format"), oneOf(formats))
+	}
+	for i, p := range c.Encryption.PreviousKeyFiles {
+		if strings.TrimSpace(p) == "" {
+			bad("encryption.previous_key_files[%d] is empty", i)
+		}
+	}
+	slugs := map[string]int{}
+	spaces := map[[2]string]string{}
+	for i, cm := range c.Communities {
+		where := fmt.Sprintf("communities[%d]", i)
+		if slugRE.MatchString(cm.Slug) {
+			where = fmt.Sprintf("community %q", cm.Slug)
+		}
+		for _, msg := range cm.problems() {
+			bad("%s: %s", where, msg)
+		}
+		if cm.Slug != "" {
+			if j, dup := slugs[cm.Slug]; dup {
+				bad("%s: slug is also used by communities[%d]; slugs must be unique", where, j)
+			}
+			slugs[cm.Slug] = i
+		}
+		for k, sp := range cm.Spaces {
+			key := [2]string{sp.Platform, sp.Workspace}
+			if sp.Platform == "" || sp.Workspace == "" {
+				continue
+			}
+			if other, dup := spaces[key]; dup {
+				bad("%s: spaces[%d] (%s workspace %q) is already bound to %s", where, k, sp.Platform, sp.Workspace, other)
+				continue
+			}
+			spaces[key] = where
+		}
+	}
+	return errs
+}
+
+// problems lists what is wrong with one community, each message starting with its field.
+func (cm Community) problems() []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	switch {
+	case cm.Slug == "":
+		add("slug is required")
+	case !slugRE.MatchString(cm.Slug):
+		add("slug %q must be 1 to 40 lowercase letters, digits or dashes", cm.Slug)
+	}
+	if strings.TrimSpace(cm.Name) == "" {
+		add("name is required")
+	}
+	if catalog.Supported(cm.Locale) == "" {
+		add("locale %q must be %s", cm.Locale, oneOf(catalog.Languages))
+	}
+	switch {
+	case cm.Timezone == "":
+		add("timezone is required (an IANA zone such as America/Toronto)")
+	case cm.Timezone == "Local":
+		add("timezone must name a zone such as America/Toronto, not Local")
+	default:
+		if _, err := time.LoadLocation(cm.Timezone); err != nil {
+			add("timezone %q is not a known time zone (use an IANA name such as America/Toronto)", cm.Timezone)
+		}
+	}
+	if cm.Region != "" && !regionRE.MatchString(cm.Region) {
+		add("region %q must be uppercase letters and dashes, such as CA, CA-QC or US", cm.Region)
+	}
+	if cm.RetentionDays < 1 || cm.RetentionDays > 3650 {
+		add("retention_days %d must be between 1 and 3650", cm.RetentionDays)
+	}
+	if len(cm.Categories) == 0 {
+		add("categories: at least one category is needed (omit the field to get the default set)")
+	}
+	keys := map[string]int{}
+	for i, cat := range cm.Categories {
+		f := fmt.Sprintf("categories[%d]", i)
+		if !categoryRE.MatchString(cat.Key) {
+			add("%s.key %q must be 1 to 30 lowercase letters or underscores", f, cat.Key)
+		} else if j, dup := keys[cat.Key]; dup {
+			add("%s.key %q repeats categories[%d]; keys must be unique", f, cat.Key, j)
+		} else {
+			keys[cat.Key] = i
+		}
+		if !slices.Contains(risks, cat.Risk) {
+			add("%s.risk %q must be %s", f, cat.Risk, oneOf(risks))
+		}
+		if !slices.Contains(tiers, cat.Tier) {
+			add("%s.tier %q must be %s", f, cat.Tier, oneOf(tiers))
+		}
+	}
+	for i, r := range cm.CrisisResources {
+		if strings.TrimSpace(r.Label) == "" {
+			add("crisis_resources[%d].label is required", i)
+		}
+		if strings.TrimSpace(r.Contact) == "" {
+			add("crisis_resources[%d].contact is required", i)
+		}
+	}
+	for i, sp := range cm.Spaces {
+		f := fmt.Sprintf("spaces[%d]", i)
+		if sp.Platform == "" {
+			add("%s.platform is required", f)
+		} else if !slices.Contains(Platforms, sp.Platform) {
+			add("%s.platform %q must be %s", f, sp.Platform, oneOf(Platforms))
+		}
+		for _, req := range []struct{ name, v string }{
+			{"workspace", sp.Workspace}, {"board_channel", sp.BoardChannel}, {"moderators_channel", sp.ModeratorsChannel},
+		} {
+			if strings.TrimSpace(req.v) == "" {
+				add("%s.%s is required", f, req.name)
+			}
+		}
+	}
+	out = append(out, userProblems("moderators", cm.Moderators)...)
+	out = append(out, userProblems("vetted", cm.Vetted)...)
+	return out
+}
+
+func userProblems(field string, us []UserRef) []string {
+	var out []string
+	seen := map[UserRef]int{}
+	for i, u := range us {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if u.Platform == "" {
+			out = append(out, f+".platform is required")
+		} else if !slices.Contains(Platforms, u.Platform) {
+			out = append(out, fmt.Sprintf("%s.platform %q must be %s", f, u.Platform, oneOf(Platforms)))
+		}
+		if strings.TrimSpace(u.UserID) == "" {
+			out = append(out, f+".user_id is required")
+		} else if j, dup := seen[u]; dup {
+			out = append(out, fmt.Sprintf("%s repeats %s[%d]", f, field, j))
+		} else {
+			seen[u] = i
+		}
+	}
+	return out
+}

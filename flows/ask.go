@@ -1,0 +1,131 @@
+package flows
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/tend-community/tend/bot/ui"
+	"github.com/tend-community/tend/store"
+)
+
+// AskForm is the form for asking for help. Every privacy choice starts at its most
+// private: anonymous on the board, details not shared until the requester decides.
+func (s *Service) AskForm(ctx context.Context, a Actor) (Result, error) {
+	if !a.IsMember() {
+		return s.Notice(ctx, a)
+	}
+	var res Result
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		cats, err := tx.Categories(ctx, a.CommunityID)
+		if err != nil {
+			return err
+		}
+		res.Form = &ui.Form{ID: FormAsk, Title: ui.T("ask.form.title"), Fields: []ui.FormField{
+			{Name: "category", Kind: ui.FieldChoice, Label: ui.T("ask.field.category"), Options: categoryOptions(cats), Required: true},
+			{Name: "when", Kind: ui.FieldDateTime, Label: ui.T("ask.field.when"), Help: ui.T("help.when"), Required: true, MaxLen: 40},
+			{Name: "until", Kind: ui.FieldText, Label: ui.T("ask.field.until"), Help: ui.T("help.until"), MaxLen: 40},
+			{Name: "area", Kind: ui.FieldText, Label: ui.T("ask.field.area"), Help: ui.T("help.area"), Required: true, MaxLen: MaxArea},
+			{Name: "summary", Kind: ui.FieldText, Label: ui.T("ask.field.summary"), Help: ui.T("help.summary"), Required: true, MaxLen: MaxSummary},
+			{Name: "address", Kind: ui.FieldText, Label: ui.T("ask.field.address"), Help: ui.T("help.private"), MaxLen: MaxAddress, Private: true},
+			{Name: "phone", Kind: ui.FieldText, Label: ui.T("ask.field.phone"), Help: ui.T("help.private"), MaxLen: MaxPhone, Private: true},
+			{Name: "notes", Kind: ui.FieldLongText, Label: ui.T("ask.field.notes"), Help: ui.T("help.private"), MaxLen: MaxNotes, Private: true},
+			{Name: "show_name", Kind: ui.FieldChoice, Label: ui.T("ask.field.show_name"), Default: Anonymous, Options: []ui.Option{
+				{Label: ui.T("option.anonymous"), Value: Anonymous}, {Label: ui.T("option.show_name"), Value: ShowName}}},
+			{Name: "may_share", Kind: ui.FieldChoice, Label: ui.T("ask.field.may_share"), Help: ui.T("help.may_share"), Default: No, Options: yesNo(No)},
+			{Name: "follow_up", Kind: ui.FieldChoice, Label: ui.T("ask.field.follow_up"), Default: No, Options: yesNo(No)},
+		}}
+		return nil
+	})
+	return res, err
+}
+
+func categoryOptions(cats []store.Category) []ui.Option {
+	opts := make([]ui.Option, 0, len(cats))
+	for _, c := range cats {
+		opts = append(opts, ui.Option{Label: CategoryLabel(c.Key), Value: c.Key})
+	}
+	return opts
+}
+
+// Ask records a request from a submitted ask form, posts its public part to the board
+// and tells matching volunteers privately. Bad input changes nothing.
+func (s *Service) Ask(ctx context.Context, a Actor, in map[string]string) (Result, error) {
+	if !a.IsMember() {
+		return s.Notice(ctx, a)
+	}
+	return s.run(ctx, func(tx *store.Tx) (Result, error) {
+		c, loc, err := community(ctx, tx, a.CommunityID)
+		if err != nil {
+			return Result{}, err
+		}
+		v := newValues(in)
+		cat := strings.ToLower(v.text("category", true, 40))
+		if cat != "" {
+			if _, err := tx.Category(ctx, a.CommunityID, cat); err != nil {
+				if !isNotFound(err) {
+					return Result{}, err
+				}
+				v.fail("category", "error.category")
+			}
+		}
+		whenIn := v.text("when", true, 40)
+		untilIn := v.text("until", false, 40)
+		var start, end time.Time
+		if whenIn != "" {
+			start, end, err = ParseWindow(whenIn, untilIn, s.db.Now(), loc)
+			if err != nil {
+				v.whenError("when", "until", err)
+			}
+		}
+		area := v.text("area", true, MaxArea)
+		summary := v.text("summary", true, MaxSummary)
+		priv := store.Private{
+			Address: v.text("address", false, MaxAddress),
+			Phone:   v.text("phone", false, MaxPhone),
+			Notes:   v.long("notes", MaxNotes),
+		}
+		show := v.choice("show_name", Anonymous, Anonymous, ShowName) == ShowName
+		share := v.choice("may_share", No, Yes, No) == Yes
+		follow := v.choice("follow_up", No, Yes, No) == Yes
+		if len(v.errs) > 0 {
+			return Result{Errors: v.errs}, nil
+		}
+		id, err := tx.CreateRequest(ctx, store.NewRequest{
+			CommunityID: a.CommunityID, RequesterID: a.MemberID, Category: cat, Summary: summary, Area: area,
+			StartsAt: start.Unix(), EndsAt: end.Unix(), ShowName: show, MayShare: share, Slots: 1, Private: priv,
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		if follow {
+			if _, err := tx.GrantScopedConsent(ctx, a.MemberID, store.PurposeFollowUp, store.Scope{Request: id}, a.evidence("ask.follow_up")); err != nil {
+				return Result{}, err
+			}
+		}
+		if err := s.audit(ctx, tx, a, "request.created", "request:"+ref(id), "category="+cat); err != nil {
+			return Result{}, err
+		}
+		r, err := tx.Request(ctx, id)
+		if err != nil {
+			return Result{}, err
+		}
+		var res Result
+		res.add(ui.Out{To: ui.Actor(), Card: ui.Card{
+			Title:   ui.T("ask.posted.title"),
+			Body:    []ui.Text{requestTitle(r), ui.T("ask.posted.body")},
+			Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(id), Style: ui.StyleDanger}},
+		}})
+		board, err := boardRequest(ctx, tx, r, c.Timezone)
+		if err != nil {
+			return Result{}, err
+		}
+		res.add(board)
+		notices, err := matchNotices(ctx, tx, r, c.Timezone)
+		if err != nil {
+			return Result{}, err
+		}
+		res.add(notices...)
+		return res, nil
+	})
+}

@@ -1,0 +1,173 @@
+// Package flows is tend's domain: welcome and consent, ask, offer, claim and the changes
+// of plans. Each step runs one store transaction and returns what to say to whom as
+// neutral UI. Flows import no adapter and no platform SDK.
+package flows
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/tend-community/tend/bot/ui"
+	"github.com/tend-community/tend/store"
+)
+
+// NoticeVersion is the privacy notice a member accepts; evidence records it.
+const NoticeVersion = "2026-11"
+
+// Limits on what people type, so cards stay readable and storage bounded.
+const (
+	MaxSummary = 140
+	MaxArea    = 60
+	MaxAddress = 200
+	MaxPhone   = 40
+	MaxNotes   = 1000
+	MaxList    = 200
+)
+
+// Service runs the flows against a store.
+type Service struct {
+	db  *store.DB
+	log *slog.Logger
+}
+
+// New returns a Service. A nil logger discards.
+func New(db *store.DB, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, log: log}
+}
+
+// Actor is the person behind an event, as identity resolution found them.
+type Actor struct {
+	CommunityID int64
+	// MemberID is 0 for someone who has not accepted the privacy notice.
+	MemberID int64
+	Platform string
+	UserID   string
+	Name     string
+	Locale   string
+	// Moderator and Vetted come from config or platform roles, checked on every action.
+	Moderator bool
+	Vetted    bool
+	// EventID and Surface are kept as the evidence of consents given by this action.
+	EventID string
+	Surface string
+}
+
+// IsMember reports whether the actor accepted the privacy notice.
+func (a Actor) IsMember() bool { return a.MemberID != 0 }
+
+func (a Actor) evidence(action string) store.Evidence {
+	return store.Evidence{Surface: a.Surface, EventID: a.EventID, Action: action}
+}
+
+// Result is what a flow step says and shows.
+type Result struct {
+	Outs []ui.Out
+	// Form, when set, is a form to open for the actor.
+	Form *ui.Form
+	// Errors are validation messages for a submitted form; nothing was changed.
+	Errors []ui.FieldError
+}
+
+func (r *Result) add(o ...ui.Out) { r.Outs = append(r.Outs, o...) }
+
+// reply is a private answer to the actor.
+func reply(id string, kv ...any) Result {
+	return Result{Outs: []ui.Out{{To: ui.Actor(), Card: ui.Card{Body: []ui.Text{ui.T(id, kv...)}}}}}
+}
+
+// ErrNoCommunity is returned when an actor's community does not exist.
+var ErrNoCommunity = errors.New("flows: community not found")
+
+// run runs fn in one transaction.
+func (s *Service) run(ctx context.Context, fn func(tx *store.Tx) (Result, error)) (Result, error) {
+	var res Result
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		res, err = fn(tx)
+		if err != nil {
+			return err
+		}
+		if len(res.Errors) > 0 {
+			// Validation failed: nothing the function wrote may stay.
+			return errValidation
+		}
+		return nil
+	})
+	if errors.Is(err, errValidation) {
+		return res, nil
+	}
+	return res, err
+}
+
+// errNoChange rolls back a step that decided to change nothing (a kind refusal).
+var (
+	errValidation = errors.New("flows: validation failed")
+	errNoChange   = errors.New("flows: no change")
+)
+
+// step runs fn in a transaction but rolls back when fn returned a kind refusal, so a
+// refused step never leaves half its writes behind.
+func (s *Service) step(ctx context.Context, fn func(tx *store.Tx) (Result, bool, error)) (Result, error) {
+	var res Result
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		r, changed, err := fn(tx)
+		res = r
+		if err != nil {
+			return err
+		}
+		if !changed {
+			return errNoChange
+		}
+		return nil
+	})
+	if errors.Is(err, errNoChange) {
+		return res, nil
+	}
+	return res, err
+}
+
+// community loads the actor's community and its time zone.
+func community(ctx context.Context, tx *store.Tx, id int64) (store.Community, *time.Location, error) {
+	c, err := tx.Community(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return c, nil, ErrNoCommunity
+	}
+	if err != nil {
+		return c, nil, err
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return c, loc, nil
+}
+
+// ID parses an opaque button payload into a row id; a malformed payload is 0.
+func ID(payload string) int64 {
+	n, err := strconv.ParseInt(payload, 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+func ref(id int64) string { return strconv.FormatInt(id, 10) }
+
+func requestKey(id int64) string { return fmt.Sprintf("request:%d", id) }
+func offerKey(id int64) string   { return fmt.Sprintf("offer:%d", id) }
+
+func (s *Service) audit(ctx context.Context, tx *store.Tx, a Actor, action, subject string, detail string) error {
+	return tx.Audit(ctx, a.CommunityID, a.MemberID, action, subject, detail)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+type sqlNullInt = sql.NullInt64

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Community is the unit of tenancy.
+type Community struct {
+	ID             int64  `db:"id"`
+	Slug           string `db:"slug"`
+	Name           string `db:"name"`
+	Locale         string `db:"locale"`
+	Timezone       string `db:"timezone"`
+	Region         string `db:"region"`
+	RetentionDays  int    `db:"retention_days"`
+	PrivacyOfficer string `db:"privacy_officer"`
+	CreatedAt      int64  `db:"created_at"`
+}
+
+// Category is a kind of help with its risk and the tier a helper needs.
+type Category struct {
+	CommunityID int64  `db:"community_id"`
+	Key         string `db:"key"`
+	Risk        string `db:"risk"`
+	Tier        string `db:"tier"`
+	Position    int    `db:"position"`
+}
+
+// CrisisResource is a line a person in crisis is shown (a crisis line, a number).
+type CrisisResource struct {
+	ID          int64  `db:"id"`
+	CommunityID int64  `db:"community_id"`
+	Label       string `db:"label"`
+	Contact     string `db:"contact"`
+	Position    int    `db:"position"`
+}
+
+// Binding ties a platform space to a community, with its board and moderators' channels.
+type Binding struct {
+	Platform          string `db:"platform"`
+	Workspace         string `db:"workspace"`
+	CommunityID       int64  `db:"community_id"`
+	BoardChannel      string `db:"board_channel"`
+	ModeratorsChannel string `db:"moderators_channel"`
+}
+
+// CommunitySetup is everything config says about a community.
+type CommunitySetup struct {
+	Community  Community
+	Categories []Category
+	Resources  []CrisisResource
+	Bindings   []Binding
+}
+
+// ApplyCommunity creates the community named by its slug or brings its settings in line
+// with setup, and returns its id.
+func (tx *Tx) ApplyCommunity(ctx context.Context, s CommunitySetup) (int64, error) {
+	c := s.Community
+	var id int64
+	err := tx.get(ctx, &id, `SELECT id FROM communities WHERE slug = ?`, c.Slug)
+	switch {
+	case err == ErrNotFound:
+		id, err = tx.insert(ctx, `INSERT INTO communities (slug, name, locale, timezone, region, retention_days, privacy_officer, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Slug, c.Name, c.Locale, c.Timezone, c.Region, c.RetentionDays, c.PrivacyOfficer, tx.Now())
+		if err != nil {
+			return 0, fmt.Errorf("store: create community %s: %w", c.Slug, err)
+		}
+	case err != nil:
+		return 0, fmt.Errorf("store: find community %s: %w", c.Slug, err)
+	default:
+		if _, err := tx.exec(ctx, `UPDATE communities SET name = ?, locale = ?, timezone = ?, region = ?, retention_days = ?, privacy_officer = ? WHERE id = ?`,
+			c.Name, c.Locale, c.Timezone, c.Region, c.RetentionDays, c.PrivacyOfficer, id); err != nil {
+			return 0, fmt.Errorf("store: update community %s: %w", c.Slug, err)
+		}
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM categories WHERE community_id = ?`, id); err != nil {
+		return 0, fmt.Errorf("store: reset categories: %w", err)
+	}
+	for i, cat := range s.Categories {
+		if _, err := tx.exec(ctx, `INSERT INTO categories (community_id, key, risk, tier, position) VALUES (?, ?, ?, ?, ?)`,
+			id, cat.Key, cat.Risk, cat.Tier, i); err != nil {
+			return 0, fmt.Errorf("store: category %s: %w", cat.Key, err)
+		}
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM crisis_resources WHERE community_id = ?`, id); err != nil {
+		return 0, fmt.Errorf("store: reset crisis resources: %w", err)
+	}
+	for i, r := range s.Resources {
+		if _, err := tx.exec(ctx, `INSERT INTO crisis_resources (community_id, label, contact, position) VALUES (?, ?, ?, ?)`,
+			id, r.Label, r.Contact, i); err != nil {
+			return 0, fmt.Errorf("store: crisis resource: %w", err)
+		}
+	}
+	for _, b := range s.Bindings {
+		n, err := tx.exec(ctx, `UPDATE space_bindings SET community_id = ?, board_channel = ?, moderators_channel = ? WHERE platform = ? AND workspace = ?`,
+			id, b.BoardChannel, b.ModeratorsChannel, b.Platform, b.Workspace)
+		if err == nil && n == 0 {
+			_, err = tx.exec(ctx, `INSERT INTO space_bindings (platform, workspace, community_id, board_channel, moderators_channel) VALUES (?, ?, ?, ?, ?)`,
+				b.Platform, b.Workspace, id, b.BoardChannel, b.ModeratorsChannel)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("store: bind %s/%s: %w", b.Platform, b.Workspace, err)
+		}
+	}
+	return id, nil
+}
+
+// Community loads a community by id.
+func (tx *Tx) Community(ctx context.Context, id int64) (Community, error) {
+	var c Community
+	err := tx.get(ctx, &c, `SELECT * FROM communities WHERE id = ?`, id)
+	return c, wrap(err, "community")
+}
+
+// Categories lists a community's categories in their configured order.
+func (tx *Tx) Categories(ctx context.Context, community int64) ([]Category, error) {
+	var cs []Category
+	err := tx.sel(ctx, &cs, `SELECT * FROM categories WHERE community_id = ? ORDER BY position`, community)
+	return cs, wrap(err, "categories")
+}
+
+// Category loads one category; ErrNotFound when the community has no such category.
+func (tx *Tx) Category(ctx context.Context, community int64, key string) (Category, error) {
+	var c Category
+	err := tx.get(ctx, &c, `SELECT * FROM categories WHERE community_id = ? AND key = ?`, community, key)
+	return c, wrap(err, "category")
+}
+
+// CrisisResources lists a community's crisis resources.
+func (tx *Tx) CrisisResources(ctx context.Context, community int64) ([]CrisisResource, error) {
+	var rs []CrisisResource
+	err := tx.sel(ctx, &rs, `SELECT * FROM crisis_resources WHERE community_id = ? ORDER BY position`, community)
+	return rs, wrap(err, "crisis resources")
+}
+
+// BindingFor finds the community bound to a platform space.
+func (tx *Tx) BindingFor(ctx context.Context, platform, workspace string) (Binding, error) {
+	var b Binding
+	err := tx.get(ctx, &b, `SELECT * FROM space_bindings WHERE platform = ? AND workspace = ?`, platform, workspace)
+	return b, wrap(err, "space binding")
+}
+
+// Bindings lists every space a community is bound to.
+func (tx *Tx) Bindings(ctx context.Context, community int64) ([]Binding, error) {
+	var bs []Binding
+	err := tx.sel(ctx, &bs, `SELECT * FROM space_bindings WHERE community_id = ? ORDER BY platform, workspace`, community)
+	return bs, wrap(err, "space bindings")
+}
+
+// wrap adds context to an error, keeping ErrNotFound recognisable.
+func wrap(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if err == ErrNotFound {
+		return fmt.Errorf("store: %s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("store: %s: %w", what, err)
+}

@@ -1,0 +1,207 @@
+// Package store keeps tend's state in SQLite or PostgreSQL through sqlx: plain SQL next to
+// its use, embedded migrations, and encryption of every private field.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"  // PostgreSQL driver
+	_ "modernc.org/sqlite" // SQLite driver, no cgo
+)
+
+// Engine names the database behind a DSN.
+type Engine string
+
+// Engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+func init() {
+	// Queries are written with '?' and rebound per engine.
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// DB is the shared database handle with the keyring for private fields.
+type DB struct {
+	X      *sqlx.DB
+	Engine Engine
+	Keys   *Keyring
+	now    func() time.Time
+}
+
+// EngineOf picks the engine from a DSN: postgres:// or postgresql:// URLs and key=value
+// strings with host= are PostgreSQL; anything else (sqlite:path, file:path, a path) SQLite.
+func EngineOf(dsn string) Engine {
+	l := strings.ToLower(dsn)
+	if strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://") ||
+		strings.Contains(l, "host=") || strings.Contains(l, "dbname=") {
+		return Postgres
+	}
+	return SQLite
+}
+
+// sqliteDSN turns a path or sqlite:/file: DSN into modernc's form with WAL, a busy
+// timeout, foreign keys on and immediate write transactions, so concurrent writers queue
+// instead of failing on lock upgrades.
+func sqliteDSN(dsn string) string {
+	p := strings.TrimPrefix(dsn, "sqlite://")
+	p = strings.TrimPrefix(p, "sqlite:")
+	p = strings.TrimPrefix(p, "file:")
+	path, query, _ := strings.Cut(p, "?")
+	q, _ := url.ParseQuery(query)
+	q.Add("_pragma", "busy_timeout(30000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+func inMemory(dsn string) bool {
+	return strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory") ||
+		strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")) == ""
+}
+
+// Open connects to the database named by dsn. It does not migrate.
+func Open(ctx context.Context, dsn string, keys *Keyring) (*DB, error) {
+	if strings.TrimSpace(dsn) == "" {
+		return nil, errors.New("store: empty database DSN")
+	}
+	eng := EngineOf(dsn)
+	var (
+		x   *sqlx.DB
+		err error
+	)
+	switch eng {
+	case Postgres:
+		x, err = sqlx.Open("postgres", dsn)
+		if err == nil {
+			x.SetMaxOpenConns(40)
+			x.SetMaxIdleConns(20)
+		}
+	default:
+		x, err = sqlx.Open("sqlite", sqliteDSN(dsn))
+		if err == nil {
+			// SQLite has one writer; a small pool keeps readers going without lock storms.
+			// An in-memory database exists per connection, so it gets exactly one.
+			conns := 4
+			if inMemory(dsn) {
+				conns = 1
+			}
+			x.SetMaxOpenConns(conns)
+			x.SetMaxIdleConns(conns)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", eng, err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := x.PingContext(pctx); err != nil {
+		_ = x.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", eng, err)
+	}
+	return &DB{X: x, Engine: eng, Keys: keys, now: time.Now}, nil
+}
+
+// SetClock replaces the clock used for timestamps (tests and the console use it).
+func (db *DB) SetClock(now func() time.Time) { db.now = now }
+
+// Now is the store's current time.
+func (db *DB) Now() time.Time { return db.now() }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.X.Close() }
+
+// Tx is one transaction; every flow step runs in exactly one.
+type Tx struct {
+	x  *sqlx.Tx
+	db *DB
+}
+
+// InTx runs fn in a transaction, committing when it returns nil. On PostgreSQL a
+// serialization or deadlock failure is retried a few times.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	const attempts = 5
+	var err error
+	for i := 0; i < attempts; i++ {
+		err = db.inTxOnce(ctx, fn)
+		if err == nil || !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(i+1) * 5 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
+	x, err := db.X.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(&Tx{x: x, db: db}); err != nil {
+		_ = x.Rollback()
+		return err
+	}
+	if err := x.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "40001") || strings.Contains(s, "40P01") ||
+		strings.Contains(s, "could not serialize") || strings.Contains(s, "deadlock detected")
+}
+
+// Now is the transaction's notion of the current time, in Unix seconds.
+func (tx *Tx) Now() int64 { return tx.db.now().Unix() }
+
+// Keys exposes the keyring for encrypting private fields inside the transaction.
+func (tx *Tx) Keys() *Keyring { return tx.db.Keys }
+
+func (tx *Tx) get(ctx context.Context, dest any, q string, args ...any) error {
+	err := tx.x.GetContext(ctx, dest, tx.x.Rebind(q), args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+func (tx *Tx) sel(ctx context.Context, dest any, q string, args ...any) error {
+	return tx.x.SelectContext(ctx, dest, tx.x.Rebind(q), args...)
+}
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := tx.x.ExecContext(ctx, tx.x.Rebind(q), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// insert runs an INSERT ... RETURNING id.
+func (tx *Tx) insert(ctx context.Context, q string, args ...any) (int64, error) {
+	var id int64
+	if err := tx.x.GetContext(ctx, &id, tx.x.Rebind(q+" RETURNING id"), args...); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
