@@ -105,6 +105,11 @@ func (c *Catalog) Localize(lang, id string, args map[string]any) string {
 		cfg.PluralCount = n
 	}
 	s, err := loc.Localize(cfg)
+	if err != nil && s == "" && cfg.PluralCount != nil {
+		// A message without plural forms that was given a Count: render it plainly.
+		cfg.PluralCount = nil
+		s, err = loc.Localize(cfg)
+	}
 	if err != nil && s == "" {
 		return id
 	}

@@ -132,7 +132,11 @@ func (s *Service) Claim(ctx context.Context, a Actor, slotID int64) (Result, err
 		if err != nil {
 			return Result{}, false, err
 		}
-		res := reply("claim.thanks", "Name", ui.UserText(requester.DisplayName))
+		// An anonymous requester stays anonymous until they accept this helper.
+		res := reply("claim.thanks_anon")
+		if r.ShowName {
+			res = reply("claim.thanks", "Name", ui.UserText(requester.DisplayName))
+		}
 		res.add(ui.Out{To: ui.Member(r.RequesterID), Card: acceptCard(r, helper, claimID, !priv.Empty(), com.Timezone)})
 		board, err := boardRequest(ctx, tx, r, com.Timezone)
 		if err != nil {

@@ -91,3 +91,9 @@ func (tx *Tx) EndDialogue(ctx context.Context, platform, workspace, user string)
 	n, err := tx.exec(ctx, `DELETE FROM dialogues WHERE platform = ? AND workspace = ? AND user_id = ?`, platform, workspace, user)
 	return n > 0, wrap(err, "end dialogue")
 }
+
+// ForgetPosted drops every remembered card of a platform, so later updates post anew.
+func (db *DB) ForgetPosted(ctx context.Context, platform string) error {
+	_, err := db.X.ExecContext(ctx, db.X.Rebind(`DELETE FROM posted_messages WHERE platform = ?`), platform)
+	return wrap(err, "forget posted")
+}

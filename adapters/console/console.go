@@ -149,16 +149,25 @@ func (c *Console) Send(ctx context.Context, to bot.Destination, msg bot.Rendered
 }
 
 // Edit re-prints a message the console sent, with new button numbers; the old numbers
-// stop working. The message stays where it was sent.
+// stop working. The message stays where it was sent. A message id this session never
+// sent (one remembered from an earlier session, as ids restart at m1) is printed as an
+// update at to and adopted, so the conversation goes on.
 func (c *Console) Edit(ctx context.Context, to bot.Destination, messageID string, msg bot.Rendered) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if messageID == "" {
+		return errors.New("console: edit: no message id")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m, ok := c.msgs[messageID]
 	if !ok {
-		return fmt.Errorf("console: edit: unknown message %q", messageID)
+		if err := checkDest(to); err != nil {
+			return fmt.Errorf("console: edit %q: %w", messageID, err)
+		}
+		m = &message{id: messageID, to: to}
+		c.msgs[messageID] = m
 	}
 	for _, n := range m.buttons {
 		delete(c.live, n)

@@ -23,7 +23,6 @@ var testNow = time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC)
 // would: "/tend ask" posts a card to the board and DMs the asker; pressing "claim" edits
 // the board card and answers the presser privately; "/tend boom" fails.
 type fakeBot struct {
-	t      *testing.T
 	c      *Console
 	mu     sync.Mutex
 	events []bot.Event
@@ -89,7 +88,7 @@ func newTest(t *testing.T, o Options) (*Console, *fakeBot, *bytes.Buffer) {
 		o.Now = func() time.Time { return testNow }
 	}
 	c := New(o)
-	return c, &fakeBot{t: t, c: c}, &out
+	return c, &fakeBot{c: c}, &out
 }
 
 func TestTranscript(t *testing.T) {
@@ -355,8 +354,11 @@ func TestAdapterContract(t *testing.T) {
 		t.Fatal("platform or CanDM")
 	}
 	ctx := context.Background()
-	if err := c.Edit(ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: "board"}, "m9", bot.Rendered{}); err == nil {
-		t.Fatal("edit of an unknown message succeeded")
+	if err := c.Edit(ctx, bot.Destination{Kind: bot.DestChannel}, "m9", bot.Rendered{}); err == nil {
+		t.Fatal("edit of an unknown message to nowhere succeeded")
+	}
+	if err := c.Edit(ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: "board"}, "", bot.Rendered{}); err == nil {
+		t.Fatal("edit without a message id succeeded")
 	}
 	for _, d := range []bot.Destination{{Kind: bot.DestChannel}, {Kind: bot.DestDM}, {Kind: bot.DestEphemeral, ChannelID: "x"}, {Kind: "pigeon"}} {
 		if _, err := c.Send(ctx, d, bot.Rendered{Title: "x"}); err == nil {
@@ -371,6 +373,26 @@ func TestAdapterContract(t *testing.T) {
 	id, err := c.Send(ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: "b"}, bot.Rendered{Title: "x"})
 	if err != nil || id != "m1" {
 		t.Fatalf("first id %q, %v", id, err)
+	}
+}
+
+// A message remembered from an earlier session is shown as an update where the bot says
+// it is, and its buttons work.
+func TestEditFromEarlierSession(t *testing.T) {
+	c, fb, out := newTest(t, Options{})
+	to := bot.Destination{Kind: bot.DestDM, UserID: "alice"}
+	if err := c.Edit(context.Background(), to, "m7", bot.Rendered{Title: "Still open", Buttons: []bot.RenderedButton{{Label: "Close", Action: "close"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Run(context.Background(), strings.NewReader("bob: !press 1\nalice: !press 1\n"), fb, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "[@alice] (updated m7)\n[@alice] Still open\n[@alice]   [1] Close\n[!] Bob can't see button 1: it was shown only to Alice.\n"
+	if out.String() != want {
+		t.Fatalf("got %q\nwant %q", out.String(), want)
+	}
+	if len(fb.events) != 1 || fb.events[0].MessageID != "m7" || fb.events[0].Action != "close" || fb.events[0].ChannelID != "dm:alice" {
+		t.Fatalf("events: %s", dump(fb.events))
 	}
 }
 

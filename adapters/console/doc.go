@@ -43,8 +43,10 @@
 // its fields as "  • Label: Value", each button as "  [7] Label" and a menu as
 // "  [8] Placeholder: 1) Mon 2) Tue". Button and menu numbers grow across the whole session.
 // An edited message prints "(updated m3)" and then the whole card again with new numbers;
-// the old numbers stop working. Buttons in a DM or shown to one person can only be pressed
-// by that person; channel buttons by anyone.
+// the old numbers stop working. Message ids (m1, m2, ...) restart with each session; an
+// edit of an id this session never sent is printed as an update where the bot says it
+// is. Buttons in a DM or shown to one person can only be pressed by that person; channel
+// buttons by anyone.
 //
 // The console's own lines start with "[console]" and problems with "[!]". A handler error
 // prints one "[!]" line that never includes the error text; the error goes to

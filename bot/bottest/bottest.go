@@ -63,9 +63,10 @@ func (s Sent) Public() bool { return s.Dest.Kind == bot.DestChannel && s.Dest.Ch
 
 // Fake is an adapter that records what it is asked to send.
 type Fake struct {
-	mu   sync.Mutex
-	n    int
-	sent []Sent
+	mu      sync.Mutex
+	n       int
+	sent    []Sent
+	history []Sent
 }
 
 // Platform is the fake platform's name.
@@ -81,6 +82,7 @@ func (f *Fake) Send(_ context.Context, to bot.Destination, msg bot.Rendered) (st
 	f.n++
 	id := fmt.Sprintf("msg%d", f.n)
 	f.sent = append(f.sent, Sent{Dest: to, Msg: msg, ID: id})
+	f.history = append(f.history, f.sent[len(f.sent)-1])
 	return id, nil
 }
 
@@ -89,6 +91,7 @@ func (f *Fake) Edit(_ context.Context, to bot.Destination, id string, msg bot.Re
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, Sent{Dest: to, Msg: msg, ID: id, Edit: true})
+	f.history = append(f.history, f.sent[len(f.sent)-1])
 	return nil
 }
 
@@ -99,6 +102,13 @@ func (f *Fake) Take() []Sent {
 	out := f.sent
 	f.sent = nil
 	return out
+}
+
+// History returns everything ever sent, Take or not.
+func (f *Fake) History() []Sent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Sent(nil), f.history...)
 }
 
 // All returns everything recorded since the last Take without forgetting it.
