@@ -48,7 +48,7 @@ func TestPrivateDetailsGoOnlyWhereConsented(t *testing.T) {
 
 		allowed := map[string]string{ // private text -> the one place it may appear
 			"12 Rue Rachel": "@bob", "514-555-0199": "@bob", "front steps": "@bob",
-			"Jean-Pierre": "@carol",
+			"Jean-Pierre":       "@carol",
 			"77 Avenue Secrète": "", "438-555-0123": "", "Allergic to peanuts": "",
 		}
 		seen := map[string]int{}

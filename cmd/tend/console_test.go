@@ -79,4 +79,3 @@ func diff(want, got string) string {
 	}
 	return ""
 }
-
