@@ -323,3 +323,14 @@ func TestRedactIn(t *testing.T) {
 		t.Errorf("RedactIn kv: %q", got)
 	}
 }
+
+// TestExampleConfigIsValid keeps the example shipped in the repository loadable.
+func TestExampleConfigIsValid(t *testing.T) {
+	cfg, err := Load("../tend.example.toml", func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("tend.example.toml: %v", err)
+	}
+	if len(cfg.Communities) != 1 || cfg.Communities[0].Locale != "fr" {
+		t.Fatalf("unexpected example: %+v", cfg.Communities)
+	}
+}
