@@ -26,6 +26,7 @@ type App struct {
 	log      *slog.Logger
 	roles    Roles
 	adapters map[string]Adapter
+	buttons  map[string]pressFunc
 }
 
 // Options configure an App.
@@ -46,7 +47,31 @@ func New(o Options) *App {
 	if roles == nil {
 		roles = func(int64, string, string) (bool, bool) { return false, false }
 	}
-	return &App{db: o.DB, flows: flows.New(o.DB, log), cat: o.Catalog, log: log, roles: roles, adapters: map[string]Adapter{}}
+	f := flows.New(o.DB, log)
+	return &App{db: o.DB, flows: f, cat: o.Catalog, log: log, roles: roles, adapters: map[string]Adapter{}, buttons: buttons(f)}
+}
+
+// pressFunc is a flow step behind a button whose payload names a row.
+type pressFunc func(ctx context.Context, a flows.Actor, id int64) (flows.Result, error)
+
+// buttons maps each row-addressed button action to its flow.
+func buttons(f *flows.Service) map[string]pressFunc {
+	return map[string]pressFunc{
+		flows.ActClaim: f.Claim,
+		flows.ActJoin:  f.Claim,
+		flows.ActAcceptShare: func(ctx context.Context, a flows.Actor, id int64) (flows.Result, error) {
+			return f.Accept(ctx, a, id, true)
+		},
+		flows.ActAcceptOnly: func(ctx context.Context, a flows.Actor, id int64) (flows.Result, error) {
+			return f.Accept(ctx, a, id, false)
+		},
+		flows.ActDecline:     f.Decline,
+		flows.ActDone:        f.Done,
+		flows.ActCancel:      f.Cancel,
+		flows.ActWithdraw:    f.Withdraw,
+		flows.ActLeave:       f.Leave,
+		flows.ActCancelOffer: f.CancelOffer,
+	}
 }
 
 // Attach registers an adapter for its platform.
@@ -123,34 +148,16 @@ func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
 	case EventCommand:
 		return a.command(ctx, sc)
 	case EventButton:
-		id := flows.ID(ev.Payload)
 		switch ev.Action {
 		case flows.ActNoticeAccept:
 			return f.AcceptNotice(ctx, act, ev.Payload)
 		case flows.ActNoticeDecline:
 			return f.DeclineNotice(ctx, act)
 		case flows.ActAsk:
-			return a.openForm(ctx, sc, f.AskForm)
-		case flows.ActClaim:
-			return f.Claim(ctx, act, id)
-		case flows.ActAcceptShare:
-			return f.Accept(ctx, act, id, true)
-		case flows.ActAcceptOnly:
-			return f.Accept(ctx, act, id, false)
-		case flows.ActDecline:
-			return f.Decline(ctx, act, id)
-		case flows.ActDone:
-			return f.Done(ctx, act, id)
-		case flows.ActCancel:
-			return f.Cancel(ctx, act, id)
-		case flows.ActWithdraw:
-			return f.Withdraw(ctx, act, id)
-		case flows.ActJoin:
-			return f.Claim(ctx, act, id)
-		case flows.ActLeave:
-			return f.Leave(ctx, act, id)
-		case flows.ActCancelOffer:
-			return f.CancelOffer(ctx, act, id)
+			return f.AskForm(ctx, act)
+		}
+		if press, ok := a.buttons[ev.Action]; ok {
+			return press(ctx, act, flows.ID(ev.Payload))
 		}
 		return systemReply("error.unknown_button"), nil
 	case EventForm:
@@ -175,9 +182,9 @@ func (a *App) command(ctx context.Context, sc scene) (flows.Result, error) {
 	case "", "help", "aide":
 		return f.Help(ctx, act)
 	case "ask", "demander":
-		return a.openForm(ctx, sc, f.AskForm)
+		return f.AskForm(ctx, act)
 	case "offer", "offrir":
-		return a.openForm(ctx, sc, f.OfferForm)
+		return f.OfferForm(ctx, act)
 	case "volunteer", "benevole", "bénévole":
 		switch strings.ToLower(arg(0)) {
 		case "pause":
@@ -185,7 +192,7 @@ func (a *App) command(ctx context.Context, sc scene) (flows.Result, error) {
 		case "resume", "reprendre":
 			return f.Pause(ctx, act, false)
 		}
-		return a.openForm(ctx, sc, f.VolunteerForm)
+		return f.VolunteerForm(ctx, act)
 	case "mine", "my", "moi":
 		return f.Mine(ctx, act)
 	case "privacy", "confidentialite", "confidentialité":

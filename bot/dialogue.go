@@ -30,10 +30,6 @@ type dialogueState struct {
 	Errors map[string]string `json:"errors,omitempty"`
 }
 
-func (a *App) openForm(ctx context.Context, sc scene, fn func(context.Context, flows.Actor) (flows.Result, error)) (flows.Result, error) {
-	return fn(ctx, sc.actor)
-}
-
 func (a *App) lang(sc scene) string { return catalog.Pick(sc.actor.Locale, sc.community.Locale) }
 
 // startForm shows a form: natively where the adapter can, else as a DM dialogue.
@@ -94,7 +90,7 @@ func (a *App) ask(ctx context.Context, sc scene, rf RenderedForm, step int, st d
 	lang := a.lang(sc)
 	loc := func(id string, kv ...any) string { return a.localize(lang, ui.T(id, kv...)) }
 	msg := Rendered{}
-	if step == 0 && len(st.Redo) == 0 {
+	if step == 0 && len(st.Redo) == 0 && st.Errors[f.Name] == "" {
 		msg.Title = rf.Title
 		msg.Body = append(msg.Body, loc("dialogue.intro"))
 	}

@@ -51,10 +51,7 @@ func categoryOptions(cats []store.Category) []ui.Option {
 // Ask records a request from a submitted ask form, posts its public part to the board
 // and tells matching volunteers privately. Bad input changes nothing.
 func (s *Service) Ask(ctx context.Context, a Actor, in map[string]string) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.run(ctx, func(tx *store.Tx) (Result, error) {
+	return s.memberRun(ctx, a, func(tx *store.Tx) (Result, error) {
 		c, loc, err := community(ctx, tx, a.CommunityID)
 		if err != nil {
 			return Result{}, err

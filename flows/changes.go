@@ -10,10 +10,7 @@ import (
 // Done is either side marking an accepted claim done. When every place of the request is
 // done, the request is done and its board card says thank you.
 func (s *Service) Done(ctx context.Context, a Actor, claimID int64) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
+	return s.memberStep(ctx, a, func(tx *store.Tx) (Result, bool, error) {
 		cc, ok, err := loadClaim(ctx, tx, claimID)
 		if err != nil || !ok {
 			return reply("error.gone"), false, err
@@ -90,10 +87,7 @@ func (s *Service) finishIfDone(ctx context.Context, tx *store.Tx, r *store.Reque
 // Cancel is the requester calling a request off. Helpers who offered or were accepted
 // are told and thanked; the board card says it is no longer needed.
 func (s *Service) Cancel(ctx context.Context, a Actor, requestID int64) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
+	return s.memberStep(ctx, a, func(tx *store.Tx) (Result, bool, error) {
 		r, err := tx.Request(ctx, requestID)
 		if isNotFound(err) {
 			return reply("error.gone"), false, nil
@@ -152,10 +146,7 @@ func (s *Service) Cancel(ctx context.Context, a Actor, requestID int64) (Result,
 // Withdraw is a helper stepping back: the place reopens, the requester is told kindly,
 // the board card says it is open again and matching volunteers hear of it.
 func (s *Service) Withdraw(ctx context.Context, a Actor, claimID int64) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
+	return s.memberStep(ctx, a, func(tx *store.Tx) (Result, bool, error) {
 		cc, ok, err := loadClaim(ctx, tx, claimID)
 		if err != nil || !ok {
 			return reply("error.gone"), false, err

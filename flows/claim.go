@@ -74,10 +74,7 @@ func mayHelp(ctx context.Context, tx *store.Tx, a Actor, category string) (strin
 // database; everyone after the first is thanked and told it is taken. The requester is
 // then asked, privately, to accept this helper.
 func (s *Service) Claim(ctx context.Context, a Actor, slotID int64) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
+	return s.memberStep(ctx, a, func(tx *store.Tx) (Result, bool, error) {
 		sl, err := tx.Slot(ctx, slotID)
 		if isNotFound(err) {
 			return reply("error.gone"), false, nil
@@ -180,10 +177,7 @@ func acceptCard(r store.Request, helper store.Member, claimID int64, hasPrivate 
 // and helper, and a disclosure row; the details are decrypted only when the helper's
 // message is rendered for sending.
 func (s *Service) Accept(ctx context.Context, a Actor, claimID int64, share bool) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
+	return s.memberStep(ctx, a, func(tx *store.Tx) (Result, bool, error) {
 		cc, ok, err := loadClaim(ctx, tx, claimID)
 		if err != nil || !ok {
 			return reply("error.gone"), false, err
@@ -278,10 +272,7 @@ func sharedNote(shared bool) string {
 // Decline is the requester saying no to a helper: the place reopens quietly and the
 // helper is thanked kindly.
 func (s *Service) Decline(ctx context.Context, a Actor, claimID int64) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
+	return s.memberStep(ctx, a, func(tx *store.Tx) (Result, bool, error) {
 		cc, ok, err := loadClaim(ctx, tx, claimID)
 		if err != nil || !ok {
 			return reply("error.gone"), false, err

@@ -45,10 +45,7 @@ func (s *Service) OfferForm(ctx context.Context, a Actor) (Result, error) {
 
 // Offer posts a volunteer's offer to the board.
 func (s *Service) Offer(ctx context.Context, a Actor, in map[string]string) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.run(ctx, func(tx *store.Tx) (Result, error) {
+	return s.memberRun(ctx, a, func(tx *store.Tx) (Result, error) {
 		c, loc, err := community(ctx, tx, a.CommunityID)
 		if err != nil {
 			return Result{}, err
@@ -135,10 +132,7 @@ func (s *Service) JoinForm(ctx context.Context, tx *store.Tx, a Actor, sl store.
 
 // Join records a member taking a place on an offer. The place is taken atomically.
 func (s *Service) Join(ctx context.Context, a Actor, slotID int64, in map[string]string) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.run(ctx, func(tx *store.Tx) (Result, error) {
+	return s.memberRun(ctx, a, func(tx *store.Tx) (Result, error) {
 		sl, err := tx.Slot(ctx, slotID)
 		if isNotFound(err) || (err == nil && !sl.OfferID.Valid) {
 			return reply("error.gone"), nil
@@ -223,10 +217,7 @@ func (s *Service) Join(ctx context.Context, a Actor, slotID int64, in map[string
 
 // Leave is a member giving their place on an offer back.
 func (s *Service) Leave(ctx context.Context, a Actor, claimID int64) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
+	return s.memberStep(ctx, a, func(tx *store.Tx) (Result, bool, error) {
 		c, err := tx.Claim(ctx, claimID)
 		if isNotFound(err) {
 			return reply("error.gone"), false, nil
@@ -282,10 +273,7 @@ func (s *Service) Leave(ctx context.Context, a Actor, claimID int64) (Result, er
 
 // CancelOffer is the volunteer calling an offer off; everyone who joined is told.
 func (s *Service) CancelOffer(ctx context.Context, a Actor, offerID int64) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
+	return s.memberStep(ctx, a, func(tx *store.Tx) (Result, bool, error) {
 		o, err := tx.Offer(ctx, offerID)
 		if isNotFound(err) {
 			return reply("error.gone"), false, nil

@@ -134,6 +134,22 @@ func (s *Service) step(ctx context.Context, fn func(tx *store.Tx) (Result, bool,
 	return res, err
 }
 
+// memberStep is step for members only; anyone else is shown the privacy notice.
+func (s *Service) memberStep(ctx context.Context, a Actor, fn func(tx *store.Tx) (Result, bool, error)) (Result, error) {
+	if !a.IsMember() {
+		return s.Notice(ctx, a)
+	}
+	return s.step(ctx, fn)
+}
+
+// memberRun is run for members only; anyone else is shown the privacy notice.
+func (s *Service) memberRun(ctx context.Context, a Actor, fn func(tx *store.Tx) (Result, error)) (Result, error) {
+	if !a.IsMember() {
+		return s.Notice(ctx, a)
+	}
+	return s.run(ctx, fn)
+}
+
 // community loads the actor's community and its time zone.
 func community(ctx context.Context, tx *store.Tx, id int64) (store.Community, *time.Location, error) {
 	c, err := tx.Community(ctx, id)

@@ -47,10 +47,7 @@ func (s *Service) VolunteerForm(ctx context.Context, a Actor) (Result, error) {
 
 // Volunteer saves a volunteer profile from the submitted form.
 func (s *Service) Volunteer(ctx context.Context, a Actor, in map[string]string) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.run(ctx, func(tx *store.Tx) (Result, error) {
+	return s.memberRun(ctx, a, func(tx *store.Tx) (Result, error) {
 		v := newValues(in)
 		var cats []string
 		for _, c := range list(v.text("categories", true, MaxList)) {
@@ -108,10 +105,7 @@ func (s *Service) Volunteer(ctx context.Context, a Actor, in map[string]string) 
 
 // Pause stops (or resumes) a volunteer's notifications without losing their profile.
 func (s *Service) Pause(ctx context.Context, a Actor, paused bool) (Result, error) {
-	if !a.IsMember() {
-		return s.Notice(ctx, a)
-	}
-	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
+	return s.memberStep(ctx, a, func(tx *store.Tx) (Result, bool, error) {
 		if _, err := tx.VolunteerProfile(ctx, a.MemberID); isNotFound(err) {
 			return reply("volunteer.none"), false, nil
 		} else if err != nil {

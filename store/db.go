@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -69,6 +70,23 @@ func sqliteDSN(dsn string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
+// createPrivate creates a new SQLite file readable only by its owner: it holds names and
+// sealed private details. SQLite gives its -wal and -shm files the same mode.
+func createPrivate(dsn string) error {
+	if inMemory(dsn) {
+		return nil
+	}
+	path, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:"), "file:"), "?")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", path, err)
+	}
+	return f.Close()
+}
+
 func inMemory(dsn string) bool {
 	return strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory") ||
 		strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")) == ""
@@ -92,6 +110,9 @@ func Open(ctx context.Context, dsn string, keys *Keyring) (*DB, error) {
 			x.SetMaxIdleConns(20)
 		}
 	default:
+		if err := createPrivate(dsn); err != nil {
+			return nil, err
+		}
 		x, err = sqlx.Open("sqlite", sqliteDSN(dsn))
 		if err == nil {
 			// SQLite has one writer; a small pool keeps readers going without lock storms.
