@@ -1,6 +1,11 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
 
 // DestKind is the kind of place a message is delivered to.
 type DestKind string
@@ -75,27 +80,53 @@ type RenderedFormField struct {
 	Default  string
 }
 
+// Delivery is one message to send: where, what, and the idempotency key that makes a
+// resend after a crash recognisable (passed on where the platform deduplicates, such as
+// Discord's nonce or Mattermost's pending_post_id).
+type Delivery struct {
+	To  Destination
+	Msg Rendered
+	Key string
+}
+
 // Adapter is what every platform provides: sending a message to a destination, and
-// returning the platform's message id so later edits can find it.
+// returning the platform's message id so later edits can find it. Send returns an error
+// wrapping ErrPermanent when retrying cannot help (DMs closed, channel gone) and a
+// *RateLimitError when the platform asked to wait.
 type Adapter interface {
 	Platform() string
-	Send(ctx context.Context, to Destination, msg Rendered) (messageID string, err error)
+	Send(ctx context.Context, d Delivery) (messageID string, err error)
 }
 
 // Editor is an adapter that can edit a message it sent (board cards updated in place).
 type Editor interface {
-	Edit(ctx context.Context, to Destination, messageID string, msg Rendered) error
+	Edit(ctx context.Context, d Delivery, messageID string) error
 }
 
 // DirectMessenger is an adapter that can open a direct conversation with a person.
-// Adapters without it receive DM destinations as ephemeral replies where they can.
 type DirectMessenger interface {
 	CanDM() bool
 }
 
-// FormOpener is an adapter that shows forms natively (modals). The event is the one that
-// asked for the form, which carries what the platform needs (a trigger id). Without it,
-// the bot walks the person through the form in a DM dialogue.
+// FormOpener is an adapter that shows forms natively (modals). Without it, the bot walks
+// the person through the form in a DM dialogue.
 type FormOpener interface {
-	OpenForm(ctx context.Context, ev Event, form RenderedForm) error
+	CanOpenForms() bool
+}
+
+// ErrPermanent marks a delivery failure that retrying will not fix.
+var ErrPermanent = errors.New("permanent delivery failure")
+
+// RateLimitError is a platform asking to wait before sending again (HTTP 429).
+type RateLimitError struct {
+	RetryAfter time.Duration
+	// Bucket names what is limited (a route, a channel, the whole platform); "" is global.
+	Bucket string
+}
+
+// Wait is how long to wait; the job queue snoozes a delivery for that long.
+func (e *RateLimitError) Wait() time.Duration { return e.RetryAfter }
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limited for %s (bucket %q)", e.RetryAfter, e.Bucket)
 }

@@ -2,10 +2,14 @@ package bot
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/tend-community/tend/bot/ui"
 	"github.com/tend-community/tend/catalog"
@@ -27,7 +31,27 @@ type App struct {
 	roles    Roles
 	adapters map[string]Adapter
 	buttons  map[string]pressFunc
+	metrics  Metrics
+	jobs     Scheduler
+	kicks    chan int64
 }
+
+// Scheduler puts jobs on the durable queue in the caller's transaction (bot/jobs).
+type Scheduler interface {
+	Schedule(ctx context.Context, tx *store.Tx, jobs []flows.Job) error
+	ScheduleDelivery(ctx context.Context, tx *store.Tx, outboxID int64, at time.Time) error
+}
+
+// Metrics receives what the bot counts (obs.Metrics).
+type Metrics interface {
+	Event(platform, kind, outcome string, ack time.Duration)
+	Delivery(platform, outcome string)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Event(string, string, string, time.Duration) {}
+func (noMetrics) Delivery(string, string)                     {}
 
 // Options configure an App.
 type Options struct {
@@ -35,6 +59,7 @@ type Options struct {
 	Catalog *catalog.Catalog
 	Logger  *slog.Logger
 	Roles   Roles
+	Metrics Metrics
 }
 
 // New builds an App. Adapters are added with Attach.
@@ -47,8 +72,13 @@ func New(o Options) *App {
 	if roles == nil {
 		roles = func(int64, string, string) (bool, bool) { return false, false }
 	}
+	var m Metrics = noMetrics{}
+	if o.Metrics != nil {
+		m = o.Metrics
+	}
 	f := flows.New(o.DB, log)
-	return &App{db: o.DB, flows: f, cat: o.Catalog, log: log, roles: roles, adapters: map[string]Adapter{}, buttons: buttons(f)}
+	return &App{db: o.DB, flows: f, cat: o.Catalog, log: log, roles: roles, adapters: map[string]Adapter{},
+		buttons: buttons(f), metrics: m, kicks: make(chan int64, 4096)}
 }
 
 // pressFunc is a flow step behind a button whose payload names a row.
@@ -77,6 +107,10 @@ func buttons(f *flows.Service) map[string]pressFunc {
 // Attach registers an adapter for its platform.
 func (a *App) Attach(ad Adapter) { a.adapters[ad.Platform()] = ad }
 
+// UseScheduler connects the durable job queue: flow jobs and delivery safety nets are
+// scheduled in the same transaction as the change that calls for them.
+func (a *App) UseScheduler(s Scheduler) { a.jobs = s }
+
 // Flows exposes the flow service (the command line calls the same flows).
 func (a *App) Flows() *flows.Service { return a.flows }
 
@@ -88,24 +122,111 @@ type scene struct {
 	binding   store.Binding
 }
 
-// Handle resolves who acted and where, runs the flow and delivers its output.
-func (a *App) Handle(ctx context.Context, ev Event) error {
-	sc, ok, err := a.resolve(ctx, ev)
+// Handle records the event in the inbox, resolves who acted and where, runs the flow, and
+// writes what it says to the outbox, all in one transaction. It returns the reply that
+// answers the interaction; delivery of the rest starts after the commit. A redelivered
+// event gets the first delivery's reply and changes nothing.
+func (a *App) Handle(ctx context.Context, ev Event) (Reply, error) {
+	start := time.Now()
+	reply, outcome, ids, err := a.handle(ctx, ev)
+	a.metrics.Event(ev.Platform, string(ev.Kind), outcome, time.Since(start))
 	if err != nil {
-		return err
+		return reply, err
 	}
-	if !ok {
-		a.log.Warn("event from an unbound space", "platform", ev.Platform, "workspace", ev.Workspace)
-		return a.deliverSystem(ctx, ev, "space.unbound")
+	a.kick(ids)
+	return reply, nil
+}
+
+func (a *App) handle(ctx context.Context, ev Event) (Reply, string, []int64, error) {
+	if ev.ID == "" || ev.Platform == "" {
+		return Reply{}, "error", nil, errors.New("bot: an event needs a platform and an id")
 	}
-	a.log.Info("event", "platform", ev.Platform, "event", ev.ID, "kind", string(ev.Kind),
-		"command", ev.Command, "action", ev.Action, "member", sc.actor.MemberID)
-	res, err := a.dispatch(ctx, sc)
+	var (
+		reply   Reply
+		ids     []int64
+		outcome string
+	)
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		reply, ids, outcome = Reply{}, nil, "ok"
+		fresh, stored, err := tx.ClaimEvent(ctx, ev.Platform, ev.Workspace, ev.ID)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			outcome = "duplicate"
+			if stored == "" {
+				return nil
+			}
+			return json.Unmarshal([]byte(stored), &reply)
+		}
+		tctx := store.WithTx(ctx, tx)
+		sc, ok, err := a.resolve(tctx, ev)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			outcome = "unbound"
+			a.log.Warn("event from an unbound space", "platform", ev.Platform, "workspace", ev.Workspace)
+			reply = a.systemReply(ev, "space.unbound")
+		} else {
+			a.log.Info("event", "platform", ev.Platform, "event", ev.ID, "kind", string(ev.Kind),
+				"command", ev.Command, "action", ev.Action, "member", sc.actor.MemberID)
+			res, err := a.dispatch(tctx, sc)
+			if err != nil {
+				return err
+			}
+			if reply, ids, err = a.commit(tctx, tx, sc, res); err != nil {
+				return err
+			}
+		}
+		return a.storeReply(tctx, tx, ev, reply)
+	})
 	if err != nil {
-		a.log.Error("flow failed", "event", ev.ID, "kind", string(ev.Kind), "err", err)
-		return errors.Join(err, a.deliverSystem(ctx, ev, "error.internal"))
+		outcome, calm := "error", "error.internal"
+		if unavailable(err) {
+			outcome, calm = "unavailable", "error.unavailable"
+		}
+		a.log.Error("event failed", "platform", ev.Platform, "event", ev.ID, "kind", string(ev.Kind), "outcome", outcome, "err", err)
+		return a.systemReply(ev, calm), outcome, nil, err
 	}
-	return a.deliver(ctx, sc, res)
+	return reply, outcome, ids, nil
+}
+
+// storeReply keeps the reply for redeliveries, unless it shows private details: those
+// are never kept in clear text, so a redelivery of such an event gets no reply.
+func (a *App) storeReply(ctx context.Context, tx *store.Tx, ev Event, r Reply) error {
+	if r.private {
+		return nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("bot: store reply: %w", err)
+	}
+	return tx.SetEventReply(ctx, ev.Platform, ev.Workspace, ev.ID, string(b))
+}
+
+// unavailable reports errors that mean the database cannot be reached right now.
+func unavailable(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	s := err.Error()
+	for _, sub := range []string{"connection refused", "broken pipe", "connection reset", "no such host",
+		"the database system is", "database is locked", "unexpected EOF", "bad connection", "i/o timeout"} {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// systemReply is a reply that needs no flow: a calm message in the person's language.
+func (a *App) systemReply(ev Event, id string) Reply {
+	return Reply{InDM: ev.InDM, Messages: []Rendered{a.render(catalog.Pick(ev.Locale, "en"), ui.Card{Body: []ui.Text{ui.T(id)}})}}
 }
 
 func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
@@ -156,10 +277,13 @@ func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
 		case flows.ActAsk:
 			return f.AskForm(ctx, act)
 		}
+		if ev.Action == ActShowUndelivered {
+			return a.showUndelivered(ctx, sc)
+		}
 		if press, ok := a.buttons[ev.Action]; ok {
 			return press(ctx, act, flows.ID(ev.Payload))
 		}
-		return systemReply("error.unknown_button"), nil
+		return systemResult("error.unknown_button"), nil
 	case EventForm:
 		return a.submit(ctx, sc, ev.FormID, ev.FormPayload, ev.Values)
 	case EventText:
@@ -202,7 +326,7 @@ func (a *App) command(ctx context.Context, sc scene) (flows.Result, error) {
 	case "cancel", "annuler", "stop":
 		return a.cancelDialogue(ctx, sc)
 	}
-	return systemReply("error.unknown_command", "Command", ui.UserText(ev.Command)), nil
+	return systemResult("error.unknown_command", "Command", ui.UserText(ev.Command)), nil
 }
 
 // submit hands a completed form to its flow.
@@ -218,9 +342,9 @@ func (a *App) submit(ctx context.Context, sc scene, formID, payload string, valu
 	case flows.FormJoin:
 		return f.Join(ctx, act, flows.ID(payload), values)
 	}
-	return systemReply("error.unknown_form"), nil
+	return systemResult("error.unknown_form"), nil
 }
 
-func systemReply(id string, kv ...any) flows.Result {
+func systemResult(id string, kv ...any) flows.Result {
 	return flows.Result{Outs: []ui.Out{{To: ui.Actor(), Card: ui.Card{Body: []ui.Text{ui.T(id, kv...)}}}}}
 }

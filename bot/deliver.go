@@ -2,8 +2,10 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tend-community/tend/bot/ui"
 	"github.com/tend-community/tend/catalog"
@@ -15,147 +17,366 @@ import (
 // place that is not one person's direct messages. It is a bug guard: flows never do it.
 var ErrRevealRefused = errors.New("bot: private details may only go to a direct message")
 
-// deliver hands a flow's output to the adapters: forms first, then every message.
-func (a *App) deliver(ctx context.Context, sc scene, res flows.Result) error {
-	var errs []error
+// SafetyNet is how long after the commit a durable delivery job retries a message that
+// the immediate delivery did not get out (a crash, a failure).
+const SafetyNet = 10 * time.Second
+
+// commit turns a flow's result into the reply for the interaction and outbox rows for
+// everything else, in the event's transaction, with the jobs the flow asked for.
+func (a *App) commit(ctx context.Context, tx *store.Tx, sc scene, res flows.Result) (Reply, []int64, error) {
+	reply := Reply{InDM: sc.ev.InDM}
+	if err := a.forms(ctx, tx, sc, &res, &reply); err != nil {
+		return reply, nil, err
+	}
 	if len(res.Errors) > 0 {
-		errs = append(errs, a.deliverOut(ctx, sc, formErrors(res.Errors)))
+		reply.FieldErrors = map[string]string{}
+		lang := a.lang(sc)
+		card := ui.Card{Title: ui.T("form.errors")}
+		for _, e := range res.Errors {
+			reply.FieldErrors[e.Field] = a.localize(lang, e.Msg)
+			card.Body = append(card.Body, e.Msg)
+		}
+		reply.Messages = append(reply.Messages, a.render(lang, card))
 	}
-	if res.Form != nil {
-		errs = append(errs, a.startForm(ctx, sc, *res.Form))
-	}
+	var ids []int64
+	n := 0
 	for _, o := range res.Outs {
-		errs = append(errs, a.deliverOut(ctx, sc, o))
+		if o.To.Kind == ui.ToActor {
+			msg := a.render(a.lang(sc), o.Card)
+			if o.Card.Reveal != 0 {
+				// Only an undelivered direct message shown to its own reader gets here;
+				// reveal checks the viewer, and the reply is never stored.
+				fields, err := a.reveal(ctx, sc.actor.MemberID, a.lang(sc), o.Card.Reveal)
+				if err != nil {
+					return reply, nil, err
+				}
+				msg.Fields = append(msg.Fields, fields...)
+				reply.private = true
+			}
+			reply.Messages = append(reply.Messages, msg)
+			continue
+		}
+		targets, err := a.targets(ctx, tx, sc, o.To)
+		if err != nil {
+			return reply, nil, err
+		}
+		for _, t := range targets {
+			n++
+			id, err := a.enqueue(ctx, tx, fmt.Sprintf("%s/%s/%s#%d", sc.ev.Platform, sc.ev.Workspace, sc.ev.ID, n), t, o)
+			if err != nil {
+				return reply, nil, err
+			}
+			ids = append(ids, id)
+		}
 	}
-	return errors.Join(errs...)
+	if len(res.Jobs) > 0 {
+		if a.jobs == nil {
+			a.log.Warn("jobs dropped: no job queue attached", "count", len(res.Jobs))
+		} else if err := a.jobs.Schedule(ctx, tx, res.Jobs); err != nil {
+			return reply, nil, err
+		}
+	}
+	return reply, ids, nil
 }
 
-// formErrors lists validation messages for a form that came back whole (a modal).
-func formErrors(fe []ui.FieldError) ui.Out {
-	card := ui.Card{Title: ui.T("form.errors")}
-	for _, e := range fe {
-		card.Body = append(card.Body, e.Msg)
+// enqueue writes one outbox row and its safety-net delivery job.
+func (a *App) enqueue(ctx context.Context, tx *store.Tx, key string, t target, o ui.Out) (int64, error) {
+	if o.Card.Reveal != 0 && (t.dest.Kind != DestDM || t.member == 0) {
+		return 0, ErrRevealRefused
 	}
-	return ui.Out{To: ui.Actor(), Card: card}
+	card, err := json.Marshal(o.Card)
+	if err != nil {
+		return 0, fmt.Errorf("bot: encode card: %w", err)
+	}
+	row := store.OutboxRow{IdemKey: key, Platform: t.platform, Workspace: t.dest.Workspace, DestKind: string(t.dest.Kind),
+		ChannelID: t.dest.ChannelID, UserID: t.dest.UserID, UserName: t.dest.UserName, Lang: t.lang, CardKey: o.Key, Card: string(card)}
+	if t.member != 0 {
+		row.MemberID.Int64, row.MemberID.Valid = t.member, true
+	}
+	id, err := tx.Enqueue(ctx, row)
+	if err != nil {
+		return 0, err
+	}
+	if a.jobs != nil {
+		if err := a.jobs.ScheduleDelivery(ctx, tx, id, a.db.Now().Add(SafetyNet)); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
 }
 
 // target is one concrete place an Out goes to.
 type target struct {
-	adapter Adapter
-	dest    Destination
-	lang    string
-	member  int64
+	platform string
+	dest     Destination
+	lang     string
+	member   int64
 }
 
-func (a *App) deliverOut(ctx context.Context, sc scene, o ui.Out) error {
-	targets, err := a.targets(ctx, sc, o.To)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, t := range targets {
-		errs = append(errs, a.send(ctx, t, o))
-	}
-	return errors.Join(errs...)
-}
-
-// targets resolves a neutral address to platform places.
-func (a *App) targets(ctx context.Context, sc scene, to ui.Target) ([]target, error) {
+// targets resolves a neutral address to platform places, inside the transaction.
+func (a *App) targets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target) ([]target, error) {
 	switch to.Kind {
-	case ui.ToActor:
-		ad, ok := a.adapters[sc.ev.Platform]
-		if !ok {
-			return nil, fmt.Errorf("bot: no adapter for %s", sc.ev.Platform)
-		}
-		return []target{{adapter: ad, dest: actorDest(sc.ev), lang: catalog.Pick(sc.actor.Locale, sc.community.Locale), member: sc.actor.MemberID}}, nil
 	case ui.ToMember:
-		return a.memberTargets(ctx, sc, to.MemberID)
+		return a.memberTargets(ctx, tx, sc, to.MemberID)
 	case ui.ToBoard, ui.ToModerators:
+		c, err := tx.Community(ctx, to.CommunityID)
+		if err != nil {
+			return nil, err
+		}
+		bs, err := tx.Bindings(ctx, to.CommunityID)
+		if err != nil {
+			return nil, err
+		}
 		var out []target
-		err := a.db.InTx(ctx, func(tx *store.Tx) error {
-			c, err := tx.Community(ctx, to.CommunityID)
-			if err != nil {
-				return err
+		for _, b := range bs {
+			if _, ok := a.adapters[b.Platform]; !ok {
+				continue
 			}
-			bs, err := tx.Bindings(ctx, to.CommunityID)
-			if err != nil {
-				return err
+			ch := b.BoardChannel
+			if to.Kind == ui.ToModerators {
+				ch = b.ModeratorsChannel
 			}
-			for _, b := range bs {
-				ad, ok := a.adapters[b.Platform]
-				if !ok {
-					continue
-				}
-				ch := b.BoardChannel
-				if to.Kind == ui.ToModerators {
-					ch = b.ModeratorsChannel
-				}
-				out = append(out, target{adapter: ad, lang: catalog.Pick(c.Locale, "en"),
-					dest: Destination{Kind: DestChannel, Workspace: b.Workspace, ChannelID: ch}})
-			}
-			return nil
-		})
-		return out, err
+			out = append(out, target{platform: b.Platform, lang: catalog.Pick(c.Locale, "en"),
+				dest: Destination{Kind: DestChannel, Workspace: b.Workspace, ChannelID: ch}})
+		}
+		return out, nil
 	}
-	return nil, fmt.Errorf("bot: unknown target %q", to.Kind)
+	return nil, fmt.Errorf("bot: cannot address %q through the outbox", to.Kind)
 }
 
 // memberTargets picks where to reach a member directly: their account on the platform
 // of the current event if they have one there, else their first account on a platform
 // tend is connected to.
-func (a *App) memberTargets(ctx context.Context, sc scene, member int64) ([]target, error) {
-	var out []target
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
-		m, err := tx.Member(ctx, member)
-		if err != nil {
-			return err
+func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, member int64) ([]target, error) {
+	m, err := tx.Member(ctx, member)
+	if err != nil {
+		return nil, err
+	}
+	c, err := tx.Community(ctx, m.CommunityID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := tx.IdentitiesOf(ctx, member)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := tx.Bindings(ctx, m.CommunityID)
+	if err != nil {
+		return nil, err
+	}
+	lang := catalog.Pick(m.Locale, c.Locale)
+	if member == sc.actor.MemberID {
+		lang = catalog.Pick(sc.actor.Locale, lang)
+	}
+	var best *target
+	for _, id := range ids {
+		if _, ok := a.adapters[id.Platform]; !ok {
+			continue
 		}
-		c, err := tx.Community(ctx, m.CommunityID)
-		if err != nil {
-			return err
-		}
-		ids, err := tx.IdentitiesOf(ctx, member)
-		if err != nil {
-			return err
-		}
-		bs, err := tx.Bindings(ctx, m.CommunityID)
-		if err != nil {
-			return err
-		}
-		lang := catalog.Pick(m.Locale, c.Locale)
-		if member == sc.actor.MemberID {
-			lang = catalog.Pick(sc.actor.Locale, lang)
-		}
-		var best *target
-		for _, id := range ids {
-			ad, ok := a.adapters[id.Platform]
-			if !ok {
-				continue
+		ws := ""
+		for _, b := range bs {
+			if b.Platform == id.Platform {
+				ws = b.Workspace
+				break
 			}
-			ws := ""
-			for _, b := range bs {
-				if b.Platform == id.Platform {
-					ws = b.Workspace
-					break
+		}
+		if id.Platform == sc.ev.Platform {
+			ws = sc.ev.Workspace
+		}
+		t := target{platform: id.Platform, lang: lang, member: member, dest: Destination{Kind: DestDM, Workspace: ws, UserID: id.PlatformUserID, UserName: m.DisplayName}}
+		if best == nil || id.Platform == sc.ev.Platform {
+			best = &t
+		}
+	}
+	if best == nil {
+		a.log.Warn("member has no reachable account", "member", member)
+		return nil, nil
+	}
+	return []target{*best}, nil
+}
+
+// kick hands freshly committed rows to the delivery workers, if they run; otherwise the
+// safety-net job or a Flush delivers them.
+func (a *App) kick(ids []int64) {
+	for _, id := range ids {
+		select {
+		case a.kicks <- id:
+		default:
+			// Full: the safety-net job will deliver it shortly.
+		}
+	}
+}
+
+// StartDelivery runs n workers that deliver rows as soon as they are committed, until
+// ctx ends. Without them (the console, tests), Flush delivers.
+func (a *App) StartDelivery(ctx context.Context, n int) {
+	for i := 0; i < n; i++ {
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case id := <-a.kicks:
+					if err := a.Deliver(ctx, id, false); err != nil {
+						a.log.Debug("delivery postponed", "outbox", id, "err", err)
+					}
 				}
 			}
-			if id.Platform == sc.ev.Platform {
-				ws = sc.ev.Workspace
+		}()
+	}
+}
+
+// Flush delivers every row that is due now, oldest first, and returns when none is left
+// that it could take.
+func (a *App) Flush(ctx context.Context) error {
+	for {
+		// Drop kicks: Flush is doing their work.
+		for len(a.kicks) > 0 {
+			<-a.kicks
+		}
+		ids, err := a.db.Due(ctx, 200)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		progressed := false
+		for _, id := range ids {
+			r, ok, err := a.db.Lease(ctx, id, time.Minute)
+			if err != nil {
+				return err
 			}
-			t := target{adapter: ad, lang: lang, member: member, dest: Destination{Kind: DestDM, Workspace: ws, UserID: id.PlatformUserID, UserName: m.DisplayName}}
-			if best == nil || id.Platform == sc.ev.Platform {
-				best = &t
+			if ok {
+				progressed = true
+				if err := a.send(ctx, r, false); err != nil {
+					a.log.Debug("delivery postponed", "outbox", id, "err", err)
+				}
 			}
 		}
-		if best != nil {
-			out = append(out, *best)
+		if !progressed {
+			return nil
+		}
+	}
+}
+
+// Deliver sends one outbox row if it is due and free (the job queue and the workers call
+// it). It returns nil when the row is sent, already handled, or failed for good and
+// handled; a *RateLimitError or another error means "try again later". final says the
+// caller will not retry: a failure then is handled as permanent.
+func (a *App) Deliver(ctx context.Context, id int64, final bool) error {
+	r, ok, err := a.db.Lease(ctx, id, time.Minute)
+	if err != nil || !ok {
+		return err
+	}
+	return a.send(ctx, r, final)
+}
+
+// send renders a leased row for its reader and hands it to the adapter.
+func (a *App) send(ctx context.Context, r store.OutboxRow, final bool) error {
+	ad, ok := a.adapters[r.Platform]
+	if !ok {
+		// Another replica may serve this platform; give it back.
+		return a.db.Retry(ctx, r.ID, a.db.Now().Add(SafetyNet), "no adapter here")
+	}
+	d, err := a.renderRow(ctx, r)
+	if err != nil {
+		return a.failed(ctx, r, err)
+	}
+	msgID, err := a.transmit(ctx, ad, r, d)
+	var rl *RateLimitError
+	switch {
+	case err == nil:
+		a.metrics.Delivery(r.Platform, "sent")
+		if err := a.db.Sent(ctx, r.ID, msgID); err != nil {
+			return err
+		}
+		if r.CardKey != "" && msgID != "" {
+			return a.db.RememberPosted(ctx, store.Posted{Platform: r.Platform, Workspace: r.Workspace, CardKey: r.CardKey, ChannelID: r.ChannelID, MessageID: msgID})
 		}
 		return nil
-	})
-	if len(out) == 0 && err == nil {
-		a.log.Warn("member has no reachable account", "member", member)
+	case errors.Is(err, ErrPermanent) || final:
+		return a.failed(ctx, r, err)
+	case errors.As(err, &rl):
+		a.metrics.Delivery(r.Platform, "rate_limited")
+		if rerr := a.db.Retry(ctx, r.ID, a.db.Now().Add(rl.RetryAfter), "rate limited"); rerr != nil {
+			return rerr
+		}
+		return err
+	default:
+		a.metrics.Delivery(r.Platform, "retry")
+		if rerr := a.db.Retry(ctx, r.ID, a.db.Now().Add(backoff(r.Attempts)), err.Error()); rerr != nil {
+			return rerr
+		}
+		return err
 	}
-	return out, err
+}
+
+// transmit sends or, for a card already posted, edits in place.
+func (a *App) transmit(ctx context.Context, ad Adapter, r store.OutboxRow, d Delivery) (string, error) {
+	if ed, ok := ad.(Editor); ok && r.CardKey != "" {
+		p, err := a.db.PostedMessage(ctx, r.Platform, r.Workspace, r.CardKey)
+		if err == nil {
+			d.To.ChannelID = p.ChannelID
+			return p.MessageID, ed.Edit(ctx, d, p.MessageID)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return "", err
+		}
+	}
+	if d.To.Kind == DestDM {
+		if dm, ok := ad.(DirectMessenger); !ok || !dm.CanDM() {
+			return "", fmt.Errorf("%w: %s cannot send direct messages", ErrPermanent, ad.Platform())
+		}
+	}
+	return ad.Send(ctx, d)
+}
+
+// backoff is exponential with jitter: about 1 s, 2 s, 4 s... up to 5 minutes.
+func backoff(attempt int) time.Duration {
+	d := time.Second << min(attempt, 9)
+	d = min(d, 5*time.Minute)
+	return d/2 + time.Duration(jitter(int64(d/2)))
+}
+
+// renderRow decodes a row's card and renders it, decrypting private details now.
+func (a *App) renderRow(ctx context.Context, r store.OutboxRow) (Delivery, error) {
+	var card ui.Card
+	if err := json.Unmarshal([]byte(r.Card), &card); err != nil {
+		return Delivery{}, fmt.Errorf("bot: outbox %d card: %w", r.ID, err)
+	}
+	d := Delivery{Key: r.IdemKey, Msg: a.render(r.Lang, card),
+		To: Destination{Kind: DestKind(r.DestKind), Workspace: r.Workspace, ChannelID: r.ChannelID, UserID: r.UserID, UserName: r.UserName}}
+	if card.Reveal != 0 {
+		if d.To.Kind != DestDM || !r.MemberID.Valid {
+			return d, ErrRevealRefused
+		}
+		fields, err := a.reveal(ctx, r.MemberID.Int64, r.Lang, card.Reveal)
+		if err != nil {
+			return d, err
+		}
+		d.Msg.Fields = append(d.Msg.Fields, fields...)
+	}
+	return d, nil
+}
+
+// reveal decrypts the private details a disclosure row allows, only for the very member
+// the disclosure names as viewer.
+func (a *App) reveal(ctx context.Context, viewer int64, lang string, disclosure int64) ([]RenderedField, error) {
+	var fields []RenderedField
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		d, err := tx.Disclosure(ctx, disclosure)
+		if err != nil {
+			return err
+		}
+		if d.ViewerMemberID != viewer {
+			return ErrRevealRefused
+		}
+		p, err := tx.DisclosedPrivate(ctx, disclosure)
+		if err != nil {
+			return err
+		}
+		fields = a.revealFields(lang, p)
+		return nil
+	})
+	return fields, err
 }
 
 func actorDest(ev Event) Destination {
@@ -163,81 +384,4 @@ func actorDest(ev Event) Destination {
 		return Destination{Kind: DestDM, Workspace: ev.Workspace, UserID: ev.UserID, UserName: ev.UserName}
 	}
 	return Destination{Kind: DestEphemeral, Workspace: ev.Workspace, ChannelID: ev.ChannelID, UserID: ev.UserID, UserName: ev.UserName}
-}
-
-// send renders an Out for one target and hands it to the adapter; keyed cards are edited
-// in place where the adapter can.
-func (a *App) send(ctx context.Context, t target, o ui.Out) error {
-	msg := a.render(t.lang, o.Card)
-	if t.dest.Kind == DestDM {
-		if dm, ok := t.adapter.(DirectMessenger); !ok || !dm.CanDM() {
-			return fmt.Errorf("bot: %s cannot send direct messages", t.adapter.Platform())
-		}
-	}
-	if o.Card.Reveal != 0 {
-		fields, err := a.reveal(ctx, t, o.Card.Reveal)
-		if err != nil {
-			return err
-		}
-		msg.Fields = append(msg.Fields, fields...)
-	}
-	platform := t.adapter.Platform()
-	if ed, ok := t.adapter.(Editor); ok && o.Key != "" {
-		p, err := a.db.PostedMessage(ctx, platform, t.dest.Workspace, o.Key)
-		if err == nil {
-			d := t.dest
-			d.ChannelID = p.ChannelID
-			if err := ed.Edit(ctx, d, p.MessageID, msg); err != nil {
-				return fmt.Errorf("bot: edit %s: %w", o.Key, err)
-			}
-			return nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-	}
-	id, err := t.adapter.Send(ctx, t.dest, msg)
-	if err != nil {
-		return fmt.Errorf("bot: send on %s: %w", platform, err)
-	}
-	if o.Key != "" && id != "" {
-		return a.db.RememberPosted(ctx, store.Posted{Platform: platform, Workspace: t.dest.Workspace, CardKey: o.Key, ChannelID: t.dest.ChannelID, MessageID: id})
-	}
-	return nil
-}
-
-// reveal decrypts the private details a disclosure row allows, only for a direct message
-// to the very member the disclosure names as viewer.
-func (a *App) reveal(ctx context.Context, t target, disclosure int64) ([]RenderedField, error) {
-	if t.dest.Kind != DestDM {
-		return nil, ErrRevealRefused
-	}
-	var fields []RenderedField
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
-		d, err := tx.Disclosure(ctx, disclosure)
-		if err != nil {
-			return err
-		}
-		if d.ViewerMemberID != t.member {
-			return ErrRevealRefused
-		}
-		p, err := tx.DisclosedPrivate(ctx, disclosure)
-		if err != nil {
-			return err
-		}
-		fields = a.revealFields(t.lang, p)
-		return nil
-	})
-	return fields, err
-}
-
-// deliverSystem answers an event that reached no flow (an unbound space, a failure).
-func (a *App) deliverSystem(ctx context.Context, ev Event, id string) error {
-	ad, ok := a.adapters[ev.Platform]
-	if !ok {
-		return nil
-	}
-	lang := catalog.Pick(ev.Locale, "en")
-	_, err := ad.Send(ctx, actorDest(ev), a.render(lang, ui.Card{Body: []ui.Text{ui.T(id)}}))
-	return err
 }

@@ -32,15 +32,17 @@ type dialogueState struct {
 
 func (a *App) lang(sc scene) string { return catalog.Pick(sc.actor.Locale, sc.community.Locale) }
 
-// startForm shows a form: natively where the adapter can, else as a DM dialogue.
-func (a *App) startForm(ctx context.Context, sc scene, form ui.Form) error {
-	ad, ok := a.adapters[sc.ev.Platform]
-	if !ok {
-		return fmt.Errorf("bot: no adapter for %s", sc.ev.Platform)
+// forms shows a form the flow asked for: natively where the adapter can (the reply
+// carries it), else as a DM dialogue whose first question goes out with the result.
+func (a *App) forms(ctx context.Context, tx *store.Tx, sc scene, res *flows.Result, reply *Reply) error {
+	if res.Form == nil {
+		return nil
 	}
-	rf := a.renderForm(a.lang(sc), form)
-	if fo, ok := ad.(FormOpener); ok {
-		return fo.OpenForm(ctx, sc.ev, rf)
+	rf := a.renderForm(a.lang(sc), *res.Form)
+	res.Form = nil
+	if fo, ok := a.adapters[sc.ev.Platform].(FormOpener); ok && fo.CanOpenForms() {
+		reply.Form = &rf
+		return nil
 	}
 	formJSON, err := json.Marshal(rf)
 	if err != nil {
@@ -51,11 +53,10 @@ func (a *App) startForm(ctx context.Context, sc scene, form ui.Form) error {
 		return err
 	}
 	if !sc.ev.InDM {
-		if _, err := ad.Send(ctx, actorDest(sc.ev), a.render(a.lang(sc), ui.Card{Body: []ui.Text{ui.T("dialogue.moved")}})); err != nil {
-			return err
-		}
+		res.Outs = append(res.Outs, ui.Out{To: ui.Actor(), Card: ui.Card{Body: []ui.Text{ui.T("dialogue.moved")}}})
 	}
-	return a.ask(ctx, sc, rf, 0, st)
+	res.Outs = append(res.Outs, a.ask(sc, rf, 0, st))
+	return nil
 }
 
 func (a *App) saveDialogue(ctx context.Context, sc scene, form string, step int, st dialogueState) error {
@@ -80,38 +81,42 @@ func current(rf RenderedForm, step int, st dialogueState) (int, bool) {
 	return step, step < len(rf.Fields)
 }
 
-// ask sends the question for the current field by direct message.
-func (a *App) ask(ctx context.Context, sc scene, rf RenderedForm, step int, st dialogueState) error {
+// ask is the question for the current field, addressed to the person's DMs: as the
+// reply when they are writing there, else through the outbox.
+func (a *App) ask(sc scene, rf RenderedForm, step int, st dialogueState) ui.Out {
+	to := ui.Actor()
+	if !sc.ev.InDM {
+		to = ui.Member(sc.actor.MemberID)
+	}
 	i, ok := current(rf, step, st)
 	if !ok {
-		return nil
+		return ui.Out{To: to}
 	}
 	f := rf.Fields[i]
 	lang := a.lang(sc)
-	loc := func(id string, kv ...any) string { return a.localize(lang, ui.T(id, kv...)) }
-	msg := Rendered{}
+	loc := func(id string, kv ...any) ui.Text { return ui.RawText(a.localize(lang, ui.T(id, kv...))) }
+	var card ui.Card
 	if step == 0 && len(st.Redo) == 0 && st.Errors[f.Name] == "" {
-		msg.Title = rf.Title
-		msg.Body = append(msg.Body, loc("dialogue.intro"))
+		card.Title = ui.RawText(rf.Title)
+		card.Body = append(card.Body, loc("dialogue.intro"))
 	}
 	if e := st.Errors[f.Name]; e != "" {
-		msg.Body = append(msg.Body, e)
+		card.Body = append(card.Body, ui.RawText(e))
 	}
-	msg.Body = append(msg.Body, loc("dialogue.step", "N", i+1, "Total", len(rf.Fields), "Label", f.Label))
+	card.Body = append(card.Body, loc("dialogue.step", "N", i+1, "Total", len(rf.Fields), "Label", f.Label))
 	if f.Help != "" {
-		msg.Body = append(msg.Body, f.Help)
+		card.Body = append(card.Body, ui.RawText(f.Help))
 	}
 	for n, o := range f.Options {
-		msg.Body = append(msg.Body, fmt.Sprintf("  %d) %s", n+1, o.Label))
+		card.Body = append(card.Body, ui.RawText(fmt.Sprintf("  %d) %s", n+1, o.Label)))
 	}
 	switch {
 	case f.Default != "":
-		msg.Body = append(msg.Body, loc("dialogue.default", "Value", optionLabel(f, f.Default)))
+		card.Body = append(card.Body, loc("dialogue.default", "Value", optionLabel(f, f.Default)))
 	case !f.Required:
-		msg.Body = append(msg.Body, loc("dialogue.optional"))
+		card.Body = append(card.Body, loc("dialogue.optional"))
 	}
-	_, err := a.adapters[sc.ev.Platform].Send(ctx, Destination{Kind: DestDM, Workspace: sc.ev.Workspace, UserID: sc.ev.UserID, UserName: sc.ev.UserName}, msg)
-	return err
+	return ui.Out{To: to, Card: card}
 }
 
 func optionLabel(f RenderedFormField, v string) string {
@@ -139,7 +144,7 @@ func (a *App) dialogueText(ctx context.Context, sc scene) (flows.Result, error) 
 		if !sc.actor.IsMember() {
 			return a.flows.Notice(ctx, sc.actor)
 		}
-		return systemReply("dialogue.none"), nil
+		return systemResult("dialogue.none"), nil
 	}
 	if err != nil {
 		return flows.Result{}, err
@@ -170,10 +175,7 @@ func (a *App) dialogueText(ctx context.Context, sc scene) (flows.Result, error) 
 			st.Errors = map[string]string{}
 		}
 		st.Errors[f.Name] = a.localize(a.lang(sc), ui.T(problem, "Count", problemCount(f)))
-		if err := a.ask(ctx, sc, rf, d.Step, st); err != nil {
-			return flows.Result{}, err
-		}
-		return flows.Result{}, nil
+		return flows.Result{Outs: []ui.Out{a.ask(sc, rf, d.Step, st)}}, nil
 	}
 	st.Answers[f.Name] = val
 	delete(st.Errors, f.Name)
@@ -187,7 +189,7 @@ func (a *App) dialogueText(ctx context.Context, sc scene) (flows.Result, error) 
 		if err := a.saveDialogue(ctx, sc, d.Form, step, st); err != nil {
 			return flows.Result{}, err
 		}
-		return flows.Result{}, a.ask(ctx, sc, rf, step, st)
+		return flows.Result{Outs: []ui.Out{a.ask(sc, rf, step, st)}}, nil
 	}
 	return a.finishDialogue(ctx, sc, rf, st)
 }
@@ -224,29 +226,18 @@ func answer(f RenderedFormField, text string) (string, string) {
 	return text, ""
 }
 
-// finishDialogue submits the answers. The dialogue is removed before the flow runs, so
-// a repeated last answer cannot submit twice; if the flow refuses some answers, the
-// dialogue comes back asking only for those.
+// finishDialogue submits the answers in the event's transaction: if the flow fails, the
+// dialogue is still there; if it refuses some answers, the dialogue asks only for those.
 func (a *App) finishDialogue(ctx context.Context, sc scene, rf RenderedForm, st dialogueState) (flows.Result, error) {
-	formJSON, _ := json.Marshal(rf)
-	var ended bool
 	if err := a.db.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		ended, err = tx.EndDialogue(ctx, sc.ev.Platform, sc.ev.Workspace, sc.ev.UserID)
+		_, err := tx.EndDialogue(ctx, sc.ev.Platform, sc.ev.Workspace, sc.ev.UserID)
 		return err
 	}); err != nil {
 		return flows.Result{}, err
 	}
-	if !ended {
-		return flows.Result{}, nil
-	}
 	res, err := a.submit(ctx, sc, rf.ID, rf.Payload, st.Answers)
-	if err != nil {
-		_ = a.saveDialogue(ctx, sc, string(formJSON), len(rf.Fields), st)
+	if err != nil || len(res.Errors) == 0 {
 		return res, err
-	}
-	if len(res.Errors) == 0 {
-		return res, nil
 	}
 	st.Redo, st.Errors = nil, map[string]string{}
 	for _, f := range rf.Fields {
@@ -257,10 +248,14 @@ func (a *App) finishDialogue(ctx context.Context, sc scene, rf RenderedForm, st 
 			}
 		}
 	}
+	formJSON, err := json.Marshal(rf)
+	if err != nil {
+		return flows.Result{}, err
+	}
 	if err := a.saveDialogue(ctx, sc, string(formJSON), len(rf.Fields), st); err != nil {
 		return flows.Result{}, err
 	}
-	return flows.Result{Outs: res.Outs}, a.ask(ctx, sc, rf, len(rf.Fields), st)
+	return flows.Result{Outs: append(res.Outs, a.ask(sc, rf, len(rf.Fields), st))}, nil
 }
 
 func contains(xs []string, x string) bool {
@@ -284,7 +279,7 @@ func (a *App) cancelDialogue(ctx context.Context, sc scene) (flows.Result, error
 		return flows.Result{}, err
 	}
 	if !ended {
-		return systemReply("dialogue.nothing_to_cancel"), nil
+		return systemResult("dialogue.nothing_to_cancel"), nil
 	}
-	return systemReply("dialogue.cancelled"), nil
+	return systemResult("dialogue.cancelled"), nil
 }

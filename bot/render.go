@@ -12,6 +12,9 @@ import (
 // localize renders a Text for a language: user text is sanitised so it cannot ping,
 // nested Texts and time windows are localised too.
 func (a *App) localize(lang string, t ui.Text) string {
+	if t.Raw != "" {
+		return t.Raw
+	}
 	if t.Empty() {
 		return ""
 	}

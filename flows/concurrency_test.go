@@ -49,8 +49,11 @@ func TestThousandVolunteersPressAtOnce(t *testing.T) {
 				defer wg.Done()
 				<-start
 				user := fmt.Sprintf("v%d", i)
-				errs <- h.App.Handle(ctx, bot.Event{ID: "press-" + user, Platform: bottest.Platform, Workspace: bottest.Workspace,
-					UserID: user, UserName: user, Kind: bot.EventButton, ChannelID: bottest.Board, Action: claim.Action, Payload: claim.Payload})
+				ev := bot.Event{ID: "press-" + user, Platform: bottest.Platform, Workspace: bottest.Workspace,
+					UserID: user, UserName: user, Kind: bot.EventButton, ChannelID: bottest.Board, Action: claim.Action, Payload: claim.Payload}
+				reply, err := h.App.Handle(ctx, ev)
+				h.Fake.Reply(ev, reply)
+				errs <- err
 			}(i)
 		}
 		close(start)
@@ -60,6 +63,9 @@ func TestThousandVolunteersPressAtOnce(t *testing.T) {
 			if err != nil {
 				t.Fatalf("a presser got an error: %v", err)
 			}
+		}
+		if err := h.App.Flush(ctx); err != nil {
+			t.Fatal(err)
 		}
 		thanked, taken := 0, 0
 		for _, s := range h.Fake.Take() {

@@ -74,6 +74,25 @@ type Result struct {
 	Form *ui.Form
 	// Errors are validation messages for a submitted form; nothing was changed.
 	Errors []ui.FieldError
+	// Jobs are scheduled in the same transaction as the change that calls for them.
+	Jobs []Job
+}
+
+// Job kinds flows schedule.
+const (
+	JobNudge    = "nudge"     // remind matching volunteers of an unclaimed request
+	JobEscalate = "escalate"  // tell the moderators a request is still unclaimed
+	JobExpire   = "expire"    // close a request whose window has passed
+	JobRemind   = "remind"    // remind helper and requester before a claimed slot
+	JobFollowUp = "follow_up" // ask the requester how it went, with follow_up consent
+)
+
+// Job is a piece of work for later: what, about which row, and when (Unix seconds).
+type Job struct {
+	Kind string
+	// Ref is the row the job is about (a request or a claim id).
+	Ref int64
+	At  int64
 }
 
 func (r *Result) add(o ...ui.Out) { r.Outs = append(r.Outs, o...) }

@@ -150,11 +150,23 @@ func (db *DB) Close() error { return db.X.Close() }
 type Tx struct {
 	x  *sqlx.Tx
 	db *DB
+	sp int
 }
 
-// InTx runs fn in a transaction, committing when it returns nil. On PostgreSQL a
-// serialization or deadlock failure is retried a few times.
+type txKey struct{}
+
+// WithTx returns a context that carries tx: InTx calls under it join tx through a
+// savepoint instead of opening a transaction of their own, so an event's inbox row, its
+// flow's changes and its outbox rows commit together.
+func WithTx(ctx context.Context, tx *Tx) context.Context { return context.WithValue(ctx, txKey{}, tx) }
+
+// InTx runs fn in a transaction, committing when it returns nil. Under a context from
+// WithTx it runs in a savepoint of that transaction: an error rolls back fn's writes
+// only. A top-level serialization or deadlock failure on PostgreSQL is retried.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == db {
+		return outer.savepoint(ctx, fn)
+	}
 	const attempts = 5
 	var err error
 	for i := 0; i < attempts; i++ {
@@ -186,11 +198,34 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+func (tx *Tx) savepoint(ctx context.Context, fn func(tx *Tx) error) error {
+	tx.sp++
+	name := fmt.Sprintf("tend_sp_%d", tx.sp)
+	if _, err := tx.x.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("store: savepoint: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		if _, rerr := tx.x.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rerr))
+		}
+		_, _ = tx.x.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		return err
+	}
+	if _, err := tx.x.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("store: release savepoint: %w", err)
+	}
+	return nil
+}
+
 func retryable(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "40001") || strings.Contains(s, "40P01") ||
 		strings.Contains(s, "could not serialize") || strings.Contains(s, "deadlock detected")
 }
+
+// SQL is the underlying database/sql transaction, for libraries that write in the same
+// transaction (the job queue).
+func (tx *Tx) SQL() *sql.Tx { return tx.x.Tx }
 
 // Now is the transaction's notion of the current time, in Unix seconds.
 func (tx *Tx) Now() int64 { return tx.db.now().Unix() }

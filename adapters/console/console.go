@@ -54,6 +54,7 @@ type Console struct {
 
 	mu         sync.Mutex
 	nextEvent  int
+	session    string
 	nextMsg    int
 	nextButton int
 	msgs       map[string]*message
@@ -105,6 +106,7 @@ func New(o Options) *Console {
 		cat:        o.Catalog,
 		log:        o.Logger,
 		nextEvent:  1,
+		session:    strconv.FormatInt(time.Now().UnixNano(), 36),
 		nextMsg:    1,
 		nextButton: 1,
 		msgs:       map[string]*message{},
@@ -128,7 +130,8 @@ func (c *Console) Platform() string { return Platform }
 func (c *Console) CanDM() bool { return true }
 
 // Send prints a message and returns its id ("m1", "m2", ...).
-func (c *Console) Send(ctx context.Context, to bot.Destination, msg bot.Rendered) (string, error) {
+func (c *Console) Send(ctx context.Context, d bot.Delivery) (string, error) {
+	to, msg := d.To, d.Msg
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -152,7 +155,8 @@ func (c *Console) Send(ctx context.Context, to bot.Destination, msg bot.Rendered
 // stop working. The message stays where it was sent. A message id this session never
 // sent (one remembered from an earlier session, as ids restart at m1) is printed as an
 // update at to and adopted, so the conversation goes on.
-func (c *Console) Edit(ctx context.Context, to bot.Destination, messageID string, msg bot.Rendered) error {
+func (c *Console) Edit(ctx context.Context, d bot.Delivery, messageID string) error {
+	to, msg := d.To, d.Msg
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -464,16 +468,36 @@ func ownerName(to bot.Destination) string {
 	return DisplayName(to.UserID)
 }
 
-// dispatch numbers an event and hands it to the handler.
+// dispatch numbers an event, hands it to the handler, prints the reply where the person
+// acted, then lets the bot deliver what it committed so the transcript reads in order.
+// Event ids carry the session's start so a later session's ids never look like
+// redeliveries of this one's.
 func (c *Console) dispatch(ctx context.Context, h bot.Handler, ev bot.Event) {
 	c.mu.Lock()
-	ev.ID = "console-" + strconv.Itoa(c.nextEvent)
+	ev.ID = "console-" + c.session + "-" + strconv.Itoa(c.nextEvent)
 	c.nextEvent++
 	c.mu.Unlock()
 	ev.ReceivedAt = c.opt.Now()
-	if err := h.Handle(ctx, ev); err != nil {
+	reply, err := h.Handle(ctx, ev)
+	to := bot.Destination{Kind: bot.DestEphemeral, Workspace: ev.Workspace, ChannelID: ev.ChannelID, UserID: ev.UserID, UserName: ev.UserName}
+	if reply.InDM || ev.InDM {
+		to = bot.Destination{Kind: bot.DestDM, Workspace: ev.Workspace, UserID: ev.UserID, UserName: ev.UserName}
+	}
+	for _, m := range reply.Messages {
+		if _, serr := c.Send(ctx, bot.Delivery{To: to, Msg: m}); serr != nil {
+			c.log.Error("console: reply failed", "event", ev.ID, "err", serr)
+		}
+	}
+	if err != nil {
 		c.log.Error("console: handler failed", "event", ev.ID, "kind", string(ev.Kind), "err", err)
 		c.problem("console.handler_error")
+		return
+	}
+	if f, ok := h.(bot.Flusher); ok {
+		if err := f.Flush(ctx); err != nil {
+			c.log.Error("console: delivery failed", "event", ev.ID, "err", err)
+			c.problem("console.handler_error")
+		}
 	}
 }
 

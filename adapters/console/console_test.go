@@ -29,13 +29,17 @@ type fakeBot struct {
 	board  string // message id of the board card
 }
 
-func (f *fakeBot) Handle(ctx context.Context, ev bot.Event) error {
+func (f *fakeBot) Handle(ctx context.Context, ev bot.Event) (bot.Reply, error) {
+	return bot.Reply{}, f.handle(ctx, ev)
+}
+
+func (f *fakeBot) handle(ctx context.Context, ev bot.Event) error {
 	f.mu.Lock()
 	f.events = append(f.events, ev)
 	f.mu.Unlock()
 	switch {
 	case ev.Kind == bot.EventCommand && ev.Command == "ask":
-		id, err := f.c.Send(ctx, bot.Destination{Kind: bot.DestChannel, Workspace: ev.Workspace, ChannelID: ev.ChannelID}, bot.Rendered{
+		id, err := sendTo(f.c, ctx, bot.Destination{Kind: bot.DestChannel, Workspace: ev.Workspace, ChannelID: ev.ChannelID}, bot.Rendered{
 			Title:  "Ride to the hospital",
 			Body:   []string{"Tuesday morning\nnear the Plateau"},
 			Fields: []bot.RenderedField{{Label: "When", Value: "Tue 09:00"}},
@@ -48,7 +52,7 @@ func (f *fakeBot) Handle(ctx context.Context, ev bot.Event) error {
 			return err
 		}
 		f.board = id
-		_, err = f.c.Send(ctx, bot.Destination{Kind: bot.DestDM, UserID: ev.UserID, UserName: ev.UserName}, bot.Rendered{
+		_, err = sendTo(f.c, ctx, bot.Destination{Kind: bot.DestDM, UserID: ev.UserID, UserName: ev.UserName}, bot.Rendered{
 			Body:    []string{"Your request is on the board."},
 			Buttons: []bot.RenderedButton{{Label: "Cancel it", Action: "cancel", Payload: "r1"}},
 			Choice: &bot.RenderedChoice{Action: "remind", Placeholder: "Remind me", Options: []bot.RenderedOption{
@@ -57,7 +61,7 @@ func (f *fakeBot) Handle(ctx context.Context, ev bot.Event) error {
 		})
 		return err
 	case ev.Kind == bot.EventButton && ev.Action == "claim":
-		err := f.c.Edit(ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: ev.ChannelID}, f.board, bot.Rendered{
+		err := editTo(f.c, ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: ev.ChannelID}, f.board, bot.Rendered{
 			Title:   "Ride to the hospital",
 			Fields:  []bot.RenderedField{{Label: "When", Value: "Tue 09:00"}, {Label: "Status", Value: "matched"}},
 			Buttons: []bot.RenderedButton{{Label: "Mark done", Action: "done", Payload: "r1"}},
@@ -65,7 +69,7 @@ func (f *fakeBot) Handle(ctx context.Context, ev bot.Event) error {
 		if err != nil {
 			return err
 		}
-		_, err = f.c.Send(ctx, bot.Destination{Kind: bot.DestEphemeral, ChannelID: ev.ChannelID, UserID: ev.UserID}, bot.Rendered{
+		_, err = sendTo(f.c, ctx, bot.Destination{Kind: bot.DestEphemeral, ChannelID: ev.ChannelID, UserID: ev.UserID}, bot.Rendered{
 			Body: []string{"Thanks, " + ev.UserName + "! Alice will confirm."},
 		})
 		return err
@@ -176,7 +180,7 @@ alice: /tend ask
 	if strings.Contains(out.String(), "secret") || strings.Contains(out.String(), "42") {
 		t.Fatal("the handler's error text reached the transcript")
 	}
-	if !strings.Contains(logs.String(), "secret detail") || !strings.Contains(logs.String(), "console-6") {
+	if !strings.Contains(logs.String(), "secret detail") || !strings.Contains(logs.String(), "-6 kind=command") {
 		t.Fatalf("handler error not logged: %s", logs.String())
 	}
 	if want := time.Date(2026, 11, 26, 9, 0, 0, 0, montreal); !clock.Equal(want) {
@@ -186,7 +190,7 @@ alice: /tend ask
 	base := bot.Event{Platform: "console", Workspace: "demo", Locale: "en", ReceivedAt: testNow}
 	ev := func(id string, f func(*bot.Event)) bot.Event {
 		e := base
-		e.ID = id
+		e.ID = "console-" + c.session + "-" + strings.TrimPrefix(id, "console-")
 		f(&e)
 		return e
 	}
@@ -250,7 +254,7 @@ func TestInteractivePromptStaysLast(t *testing.T) {
 		defer c.mu.Unlock()
 		return c.prompting
 	})
-	if _, err := c.Send(context.Background(), bot.Destination{Kind: bot.DestDM, UserID: "alice"}, bot.Rendered{Body: []string{"Reminder: ride tomorrow"}}); err != nil {
+	if _, err := sendTo(c, context.Background(), bot.Destination{Kind: bot.DestDM, UserID: "alice"}, bot.Rendered{Body: []string{"Reminder: ride tomorrow"}}); err != nil {
 		t.Fatal(err)
 	}
 	_ = pw.Close()
@@ -312,12 +316,12 @@ func TestRenderShapes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(c.Send(ctx, bot.Destination{Kind: bot.DestEphemeral, ChannelID: "board", UserID: "dana"}, bot.Rendered{
+	must(sendTo(c, ctx, bot.Destination{Kind: bot.DestEphemeral, ChannelID: "board", UserID: "dana"}, bot.Rendered{
 		Body:   []string{"No title here", "second\tline \x1b[31mred\u202e"},
 		Fields: []bot.RenderedField{{Label: "Notes", Value: "one\ntwo"}, {Label: "Only label"}, {Value: "only value"}},
 		Choice: &bot.RenderedChoice{Action: "a", Options: []bot.RenderedOption{{Label: "Yes\nplease", Value: "y"}}},
 	}))
-	must(c.Send(ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: "board"}, bot.Rendered{}))
+	must(sendTo(c, ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: "board"}, bot.Rendered{}))
 	want := `[~dana] No title here
 [~dana] second line [31mred
 [~dana]   • Notes: one
@@ -354,23 +358,23 @@ func TestAdapterContract(t *testing.T) {
 		t.Fatal("platform or CanDM")
 	}
 	ctx := context.Background()
-	if err := c.Edit(ctx, bot.Destination{Kind: bot.DestChannel}, "m9", bot.Rendered{}); err == nil {
+	if err := editTo(c, ctx, bot.Destination{Kind: bot.DestChannel}, "m9", bot.Rendered{}); err == nil {
 		t.Fatal("edit of an unknown message to nowhere succeeded")
 	}
-	if err := c.Edit(ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: "board"}, "", bot.Rendered{}); err == nil {
+	if err := editTo(c, ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: "board"}, "", bot.Rendered{}); err == nil {
 		t.Fatal("edit without a message id succeeded")
 	}
 	for _, d := range []bot.Destination{{Kind: bot.DestChannel}, {Kind: bot.DestDM}, {Kind: bot.DestEphemeral, ChannelID: "x"}, {Kind: "pigeon"}} {
-		if _, err := c.Send(ctx, d, bot.Rendered{Title: "x"}); err == nil {
+		if _, err := sendTo(c, ctx, d, bot.Rendered{Title: "x"}); err == nil {
 			t.Errorf("send to %+v succeeded", d)
 		}
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := c.Send(cancelled, bot.Destination{Kind: bot.DestChannel, ChannelID: "b"}, bot.Rendered{}); !errors.Is(err, context.Canceled) {
+	if _, err := sendTo(c, cancelled, bot.Destination{Kind: bot.DestChannel, ChannelID: "b"}, bot.Rendered{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("send with a cancelled context: %v", err)
 	}
-	id, err := c.Send(ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: "b"}, bot.Rendered{Title: "x"})
+	id, err := sendTo(c, ctx, bot.Destination{Kind: bot.DestChannel, ChannelID: "b"}, bot.Rendered{Title: "x"})
 	if err != nil || id != "m1" {
 		t.Fatalf("first id %q, %v", id, err)
 	}
@@ -381,7 +385,7 @@ func TestAdapterContract(t *testing.T) {
 func TestEditFromEarlierSession(t *testing.T) {
 	c, fb, out := newTest(t, Options{})
 	to := bot.Destination{Kind: bot.DestDM, UserID: "alice"}
-	if err := c.Edit(context.Background(), to, "m7", bot.Rendered{Title: "Still open", Buttons: []bot.RenderedButton{{Label: "Close", Action: "close"}}}); err != nil {
+	if err := editTo(c, context.Background(), to, "m7", bot.Rendered{Title: "Still open", Buttons: []bot.RenderedButton{{Label: "Close", Action: "close"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Run(context.Background(), strings.NewReader("bob: !press 1\nalice: !press 1\n"), fb, false); err != nil {
@@ -427,7 +431,7 @@ func TestConcurrentSendsDoNotInterleave(t *testing.T) {
 			defer wg.Done()
 			ch := fmt.Sprintf("c%d", s)
 			for i := range each {
-				id, err := c.Send(context.Background(), bot.Destination{Kind: bot.DestChannel, ChannelID: ch}, bot.Rendered{
+				id, err := sendTo(c, context.Background(), bot.Destination{Kind: bot.DestChannel, ChannelID: ch}, bot.Rendered{
 					Title: fmt.Sprintf("card %d", i), Body: []string{"a", "b"},
 					Buttons: []bot.RenderedButton{{Label: "x"}, {Label: "y"}},
 				})
@@ -436,7 +440,7 @@ func TestConcurrentSendsDoNotInterleave(t *testing.T) {
 					return
 				}
 				if i%5 == 0 {
-					if err := c.Edit(context.Background(), bot.Destination{}, id, bot.Rendered{Title: "edited", Body: []string{"a", "b"}, Buttons: []bot.RenderedButton{{Label: "z"}, {Label: "w"}}}); err != nil {
+					if err := editTo(c, context.Background(), bot.Destination{}, id, bot.Rendered{Title: "edited", Body: []string{"a", "b"}, Buttons: []bot.RenderedButton{{Label: "z"}, {Label: "w"}}}); err != nil {
 						t.Error(err)
 					}
 				}
@@ -548,4 +552,12 @@ func firstDiff(a, b string) string {
 		}
 	}
 	return fmt.Sprintf("lengths %d vs %d lines", len(al), len(bl))
+}
+
+func sendTo(c *Console, ctx context.Context, to bot.Destination, msg bot.Rendered) (string, error) {
+	return c.Send(ctx, bot.Delivery{To: to, Msg: msg})
+}
+
+func editTo(c *Console, ctx context.Context, to bot.Destination, id string, msg bot.Rendered) error {
+	return c.Edit(ctx, bot.Delivery{To: to, Msg: msg}, id)
 }

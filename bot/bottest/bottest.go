@@ -30,6 +30,8 @@ type Sent struct {
 	Msg  bot.Rendered
 	ID   string
 	Edit bool
+	// Reply marks a message that answered the interaction rather than the outbox.
+	Reply bool
 }
 
 // Text is the whole rendered message as one string, for assertions.
@@ -67,6 +69,41 @@ type Fake struct {
 	n       int
 	sent    []Sent
 	history []Sent
+	fail    func(bot.Delivery) error
+	keys    map[string]int
+}
+
+// FailWith makes every delivery first ask f, which may return an error to simulate a
+// platform refusing (nil lets it through). FailWith(nil) heals.
+func (f *Fake) FailWith(fn func(bot.Delivery) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = fn
+}
+
+// Deliveries counts accepted deliveries per idempotency key.
+func (f *Fake) Deliveries() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range f.keys {
+		out[k] = v
+	}
+	return out
+}
+
+// accept runs the failure hook and counts the key; the caller holds the lock.
+func (f *Fake) accept(d bot.Delivery) error {
+	if f.fail != nil {
+		if err := f.fail(d); err != nil {
+			return err
+		}
+	}
+	if f.keys == nil {
+		f.keys = map[string]int{}
+	}
+	f.keys[d.Key]++
+	return nil
 }
 
 // Platform is the fake platform's name.
@@ -76,9 +113,13 @@ func (f *Fake) Platform() string { return Platform }
 func (f *Fake) CanDM() bool { return true }
 
 // Send records a message.
-func (f *Fake) Send(_ context.Context, to bot.Destination, msg bot.Rendered) (string, error) {
+func (f *Fake) Send(_ context.Context, d bot.Delivery) (string, error) {
+	to, msg := d.To, d.Msg
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.accept(d); err != nil {
+		return "", err
+	}
 	f.n++
 	id := fmt.Sprintf("msg%d", f.n)
 	f.sent = append(f.sent, Sent{Dest: to, Msg: msg, ID: id})
@@ -87,12 +128,30 @@ func (f *Fake) Send(_ context.Context, to bot.Destination, msg bot.Rendered) (st
 }
 
 // Edit records an edit.
-func (f *Fake) Edit(_ context.Context, to bot.Destination, id string, msg bot.Rendered) error {
+func (f *Fake) Edit(_ context.Context, d bot.Delivery, id string) error {
+	to, msg := d.To, d.Msg
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.accept(d); err != nil {
+		return err
+	}
 	f.sent = append(f.sent, Sent{Dest: to, Msg: msg, ID: id, Edit: true})
 	f.history = append(f.history, f.sent[len(f.sent)-1])
 	return nil
+}
+
+// Reply records an interaction's reply as messages only the actor sees.
+func (f *Fake) Reply(ev bot.Event, r bot.Reply) {
+	to := bot.Destination{Kind: bot.DestEphemeral, Workspace: ev.Workspace, ChannelID: ev.ChannelID, UserID: ev.UserID, UserName: ev.UserName}
+	if r.InDM || ev.InDM {
+		to = bot.Destination{Kind: bot.DestDM, Workspace: ev.Workspace, UserID: ev.UserID, UserName: ev.UserName}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range r.Messages {
+		f.sent = append(f.sent, Sent{Dest: to, Msg: m, Reply: true})
+		f.history = append(f.history, f.sent[len(f.sent)-1])
+	}
 }
 
 // Take returns and forgets what was sent since the last Take.
@@ -192,10 +251,21 @@ func (h *H) Event(user string, ev bot.Event) []Sent {
 		ev.ChannelID = "dm-" + user
 	}
 	ev.ReceivedAt = h.Now
-	if err := h.App.Handle(context.Background(), ev); err != nil {
+	if err := h.Deliver(context.Background(), ev); err != nil {
 		h.T.Fatalf("%s: handle %s: %v", user, ev.Kind, err)
 	}
 	return h.Fake.Take()
+}
+
+// Deliver hands an event to the bot the way a platform adapter does: the reply goes
+// back where the person acted, then everything committed for sending is delivered.
+func (h *H) Deliver(ctx context.Context, ev bot.Event) error {
+	reply, err := h.App.Handle(ctx, ev)
+	h.Fake.Reply(ev, reply)
+	if err != nil {
+		return err
+	}
+	return h.App.Flush(ctx)
 }
 
 // Command runs "/tend <cmd> <args...>" in the board channel.

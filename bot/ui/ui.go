@@ -9,7 +9,12 @@ type Text struct {
 	Args map[string]any
 	// Fallback is shown when the catalogues have no such id (a community's own category).
 	Fallback string
+	// Raw is text already localised (a question of a form being answered in a dialogue).
+	Raw string
 }
+
+// RawText is text that is already localised.
+func RawText(s string) Text { return Text{Raw: s} }
 
 // Window is a time window argument, formatted for the reader in the community's zone.
 type Window struct {
@@ -35,7 +40,7 @@ func T(id string, kv ...any) Text {
 }
 
 // Empty reports whether the text carries no message.
-func (t Text) Empty() bool { return t.ID == "" }
+func (t Text) Empty() bool { return t.ID == "" && t.Raw == "" }
 
 // Style hints how a button should look where the platform can show it.
 type Style string

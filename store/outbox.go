@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// Outbox states.
+const (
+	OutboxPending = "pending"
+	OutboxSending = "sending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+)
+
+// OutboxRow is one message waiting for, or past, delivery.
+type OutboxRow struct {
+	ID            int64         `db:"id"`
+	IdemKey       string        `db:"idem_key"`
+	Platform      string        `db:"platform"`
+	Workspace     string        `db:"workspace"`
+	DestKind      string        `db:"dest_kind"`
+	ChannelID     string        `db:"channel_id"`
+	UserID        string        `db:"user_id"`
+	UserName      string        `db:"user_name"`
+	MemberID      sql.NullInt64 `db:"member_id"`
+	Lang          string        `db:"lang"`
+	CardKey       string        `db:"card_key"`
+	Card          string        `db:"card"`
+	State         string        `db:"state"`
+	Attempts      int           `db:"attempts"`
+	LeaseUntil    int64         `db:"lease_until"`
+	NextAttemptAt int64         `db:"next_attempt_at"`
+	MessageID     string        `db:"message_id"`
+	LastError     string        `db:"last_error"`
+	CreatedAt     int64         `db:"created_at"`
+	SentAt        sql.NullInt64 `db:"sent_at"`
+}
+
+// Enqueue writes an outbox row in the caller's transaction and returns its id.
+func (tx *Tx) Enqueue(ctx context.Context, r OutboxRow) (int64, error) {
+	now := tx.db.now().UnixMilli()
+	id, err := tx.insert(ctx, `INSERT INTO outbox (idem_key, platform, workspace, dest_kind, channel_id, user_id, user_name, member_id, lang, card_key, card, state, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`, r.IdemKey, r.Platform, r.Workspace, r.DestKind, r.ChannelID, r.UserID, r.UserName,
+		r.MemberID, r.Lang, r.CardKey, r.Card, now, now)
+	return id, wrap(err, "enqueue")
+}
+
+// Lease takes an outbox row for sending, if it is due and nobody else holds it, and if no
+// older message for the same card is still on its way (a card is posted before it is
+// edited). A lease that ran out (a crashed sender) can be taken again: delivery is at
+// least once, and the idempotency key lets the platform drop a repeat where it can.
+func (db *DB) Lease(ctx context.Context, id int64, leaseFor time.Duration) (OutboxRow, bool, error) {
+	now := db.now().UnixMilli()
+	res, err := db.X.ExecContext(ctx, db.X.Rebind(`UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1
+		WHERE id = ? AND next_attempt_at <= ? AND (state = 'pending' OR (state = 'sending' AND lease_until < ?))
+		AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.card_key <> '' AND o2.card_key = outbox.card_key
+			AND o2.platform = outbox.platform AND o2.workspace = outbox.workspace AND o2.id < outbox.id AND o2.state IN ('pending', 'sending'))`),
+		now+leaseFor.Milliseconds(), id, now, now)
+	if err != nil {
+		return OutboxRow{}, false, wrap(err, "lease outbox")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return OutboxRow{}, false, nil
+	}
+	var r OutboxRow
+	err = db.X.GetContext(ctx, &r, db.X.Rebind(`SELECT * FROM outbox WHERE id = ?`), id)
+	return r, err == nil, wrap(err, "leased row")
+}
+
+// Due lists ids of rows ready to send, oldest first.
+func (db *DB) Due(ctx context.Context, limit int) ([]int64, error) {
+	now := db.now().UnixMilli()
+	var ids []int64
+	err := db.X.SelectContext(ctx, &ids, db.X.Rebind(`SELECT id FROM outbox WHERE next_attempt_at <= ?
+		AND (state = 'pending' OR (state = 'sending' AND lease_until < ?)) ORDER BY id LIMIT ?`), now, now, limit)
+	return ids, wrap(err, "due outbox")
+}
+
+// Sent records a delivery and the platform's message id.
+func (db *DB) Sent(ctx context.Context, id int64, messageID string) error {
+	_, err := db.X.ExecContext(ctx, db.X.Rebind(`UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, last_error = '' WHERE id = ?`),
+		messageID, db.now().UnixMilli(), id)
+	return wrap(err, "outbox sent")
+}
+
+// Retry puts a row back to wait until at, with the reason (never message content).
+func (db *DB) Retry(ctx context.Context, id int64, at time.Time, reason string) error {
+	_, err := db.X.ExecContext(ctx, db.X.Rebind(`UPDATE outbox SET state = 'pending', next_attempt_at = ?, lease_until = 0, last_error = ? WHERE id = ? AND state = 'sending'`),
+		at.UnixMilli(), clipReason(reason), id)
+	return wrap(err, "outbox retry")
+}
+
+// Fail records a permanent failure; the caller handles it (tells the person or the
+// moderators) in the same step.
+func (db *DB) Fail(ctx context.Context, id int64, reason string) error {
+	_, err := db.X.ExecContext(ctx, db.X.Rebind(`UPDATE outbox SET state = 'failed', lease_until = 0, last_error = ? WHERE id = ?`), clipReason(reason), id)
+	return wrap(err, "outbox fail")
+}
+
+// OutboxRowByID loads a row.
+func (db *DB) OutboxRowByID(ctx context.Context, id int64) (OutboxRow, error) {
+	var r OutboxRow
+	err := db.X.GetContext(ctx, &r, db.X.Rebind(`SELECT * FROM outbox WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	return r, wrap(err, "outbox row")
+}
+
+// OutboxBacklog counts rows not yet delivered and the age of the oldest.
+func (db *DB) OutboxBacklog(ctx context.Context) (int, time.Duration, error) {
+	var row struct {
+		N      int           `db:"n"`
+		Oldest sql.NullInt64 `db:"oldest"`
+	}
+	err := db.X.GetContext(ctx, &row, `SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE state IN ('pending', 'sending')`)
+	if err != nil {
+		return 0, 0, wrap(err, "outbox backlog")
+	}
+	age := time.Duration(0)
+	if row.Oldest.Valid {
+		age = db.now().Sub(time.UnixMilli(row.Oldest.Int64))
+	}
+	return row.N, age, nil
+}
+
+func clipReason(s string) string {
+	if len(s) > 300 {
+		return s[:300]
+	}
+	return s
+}
