@@ -22,71 +22,77 @@ const (
 
 // Destination is a platform place: a channel, a person's DMs, or one person in a channel.
 type Destination struct {
-	Kind      DestKind
-	Workspace string
-	ChannelID string
-	UserID    string
+	Kind      DestKind `json:"kind,omitempty"`
+	Workspace string   `json:"workspace,omitempty"`
+	ChannelID string   `json:"channel_id,omitempty"`
+	UserID    string   `json:"user_id,omitempty"`
 	// UserName is for adapters that show names (the console); never used as a key.
-	UserName string
+	UserName string `json:"user_name,omitempty"`
 }
 
 // Rendered is a card localised for its reader, with user text already sanitised.
 type Rendered struct {
-	Title   string
-	Body    []string
-	Fields  []RenderedField
-	Buttons []RenderedButton
-	Choice  *RenderedChoice
+	Title   string           `json:"title,omitempty"`
+	Body    []string         `json:"body,omitempty"`
+	Fields  []RenderedField  `json:"fields,omitempty"`
+	Buttons []RenderedButton `json:"buttons,omitempty"`
+	Choice  *RenderedChoice  `json:"choice,omitempty"`
 }
 
 // RenderedField is a labelled value.
-type RenderedField struct{ Label, Value string }
+type RenderedField struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
 
 // RenderedButton is a localised button.
 type RenderedButton struct {
-	Label   string
-	Action  string
-	Payload string
-	Style   string
+	Label   string `json:"label,omitempty"`
+	Action  string `json:"action,omitempty"`
+	Payload string `json:"payload,omitempty"`
+	Style   string `json:"style,omitempty"`
 }
 
 // RenderedChoice is a localised choice menu.
 type RenderedChoice struct {
-	Action      string
-	Placeholder string
-	Options     []RenderedOption
+	Action      string           `json:"action,omitempty"`
+	Placeholder string           `json:"placeholder,omitempty"`
+	Options     []RenderedOption `json:"options,omitempty"`
 }
 
 // RenderedOption is a localised choice option.
-type RenderedOption struct{ Label, Value string }
+type RenderedOption struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
 
 // RenderedForm is a localised form.
 type RenderedForm struct {
-	ID      string
-	Payload string
-	Title   string
-	Fields  []RenderedFormField
+	ID      string              `json:"id,omitempty"`
+	Payload string              `json:"payload,omitempty"`
+	Title   string              `json:"title,omitempty"`
+	Fields  []RenderedFormField `json:"fields,omitempty"`
 }
 
 // RenderedFormField is a localised form field.
 type RenderedFormField struct {
-	Name     string
-	Kind     string
-	Label    string
-	Help     string
-	Options  []RenderedOption
-	Required bool
-	MaxLen   int
-	Default  string
+	Name     string           `json:"name,omitempty"`
+	Kind     string           `json:"kind,omitempty"`
+	Label    string           `json:"label,omitempty"`
+	Help     string           `json:"help,omitempty"`
+	Options  []RenderedOption `json:"options,omitempty"`
+	Required bool             `json:"required,omitempty"`
+	MaxLen   int              `json:"max_len,omitempty"`
+	Default  string           `json:"default,omitempty"`
 }
 
 // Delivery is one message to send: where, what, and the idempotency key that makes a
 // resend after a crash recognisable (passed on where the platform deduplicates, such as
 // Discord's nonce or Mattermost's pending_post_id).
 type Delivery struct {
-	To  Destination
-	Msg Rendered
-	Key string
+	To  Destination `json:"to,omitempty"`
+	Msg Rendered    `json:"msg,omitempty"`
+	Key string      `json:"key,omitempty"`
 }
 
 // Adapter is what every platform provides: sending a message to a destination, and
@@ -119,9 +125,9 @@ var ErrPermanent = errors.New("permanent delivery failure")
 
 // RateLimitError is a platform asking to wait before sending again (HTTP 429).
 type RateLimitError struct {
-	RetryAfter time.Duration
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
 	// Bucket names what is limited (a route, a channel, the whole platform); "" is global.
-	Bucket string
+	Bucket string `json:"bucket,omitempty"`
 }
 
 // Wait is how long to wait; the job queue snoozes a delivery for that long.

@@ -22,32 +22,32 @@ const (
 // Event is one thing that happened on a platform, translated by its adapter.
 type Event struct {
 	// ID identifies the delivery for de-duplication: unique within Platform and Workspace.
-	ID        string
-	Platform  string
-	Workspace string
-	UserID    string
-	UserName  string
+	ID        string `json:"id,omitempty"`
+	Platform  string `json:"platform,omitempty"`
+	Workspace string `json:"workspace,omitempty"`
+	UserID    string `json:"user_id,omitempty"`
+	UserName  string `json:"user_name,omitempty"`
 	// Locale is the person's language where the platform knows it ("fr", "en-GB").
-	Locale string
-	Kind   EventKind
+	Locale string    `json:"locale,omitempty"`
+	Kind   EventKind `json:"kind,omitempty"`
 	// ChannelID is where it happened; InDM is true for a direct conversation with the bot.
-	ChannelID string
-	InDM      bool
+	ChannelID string `json:"channel_id,omitempty"`
+	InDM      bool   `json:"in_dm,omitempty"`
 	// Command and Args for EventCommand: "/tend ask now" is Command "ask", Args ["now"].
-	Command string
-	Args    []string
+	Command string   `json:"command,omitempty"`
+	Args    []string `json:"args,omitempty"`
 	// Action and Payload for EventButton, as the button carried them; Value is what was
 	// picked from a choice.
-	Action  string
-	Payload string
-	Value   string
+	Action  string `json:"action,omitempty"`
+	Payload string `json:"payload,omitempty"`
+	Value   string `json:"value,omitempty"`
 	// Text for EventText.
-	Text string
+	Text string `json:"text,omitempty"`
 	// FormID, FormPayload and Values for EventForm.
-	FormID      string
-	FormPayload string
-	Values      map[string]string
+	FormID      string            `json:"form_id,omitempty"`
+	FormPayload string            `json:"form_payload,omitempty"`
+	Values      map[string]string `json:"values,omitempty"`
 	// MessageID is the platform message a button sat on, where known.
-	MessageID  string
-	ReceivedAt time.Time
+	MessageID  string    `json:"message_id,omitempty"`
+	ReceivedAt time.Time `json:"received_at,omitempty"`
 }

@@ -8,13 +8,13 @@ import "context"
 type Reply struct {
 	// Messages are shown only to the actor: ephemeral in a channel, or in the DM where
 	// they wrote.
-	Messages []Rendered
+	Messages []Rendered `json:"messages,omitempty"`
 	// InDM says the event came from a direct conversation, so Messages belong there.
-	InDM bool
+	InDM bool `json:"in_dm,omitempty"`
 	// Form is a form to open natively (adapters with FormOpener).
-	Form *RenderedForm
+	Form *RenderedForm `json:"form,omitempty"`
 	// FieldErrors are messages for fields of a submitted modal, by field name.
-	FieldErrors map[string]string
+	FieldErrors map[string]string `json:"field_errors,omitempty"`
 
 	// private marks a reply that shows private details; it is never stored.
 	private bool
