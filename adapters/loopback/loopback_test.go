@@ -142,4 +142,3 @@ func TestIntake(t *testing.T) {
 		t.Fatalf("events handled: %+v", seen)
 	}
 }
-
