@@ -21,6 +21,7 @@ type Config struct {
 	Database    Database    `toml:"database"`
 	Encryption  Encryption  `toml:"encryption"`
 	Log         Log         `toml:"log"`
+	HTTP        HTTP        `toml:"http"`
 	Communities []Community `toml:"communities"`
 
 	// Path is the file the config was read from, "" when only defaults and env apply.
@@ -28,6 +29,9 @@ type Config struct {
 
 	getenv  func(string) string
 	fromEnv map[string]string // field -> env var that set it, for error messages
+	// logFormatDefaulted is true when neither the file nor the environment chose
+	// log.format, so a command may pick its own default (serve logs JSON).
+	logFormatDefaulted bool
 }
 
 // Database says where state lives.
@@ -52,6 +56,17 @@ type Log struct {
 	Format string `toml:"format"` // text, json
 }
 
+// HTTP configures the operations endpoint: /metrics, /healthz and /readyz.
+type HTTP struct {
+	// Listen is host:port, such as 127.0.0.1:9464 or :9464 (every interface). Empty (or
+	// "off", handy in the environment) turns the endpoint off. Default DefaultHTTPListen.
+	Listen string `toml:"listen"`
+}
+
+// DefaultHTTPListen is local only: metrics say how busy a community is, so exposing
+// them beyond the host is the operator's choice.
+const DefaultHTTPListen = "127.0.0.1:9464"
+
 // Environment variables read by Load.
 const (
 	EnvConfig      = "TEND_CONFIG"
@@ -61,6 +76,7 @@ const (
 	EnvKeyFile     = "TEND_ENCRYPTION_KEY_FILE"
 	EnvLogLevel    = "TEND_LOG_LEVEL"
 	EnvLogFormat   = "TEND_LOG_FORMAT"
+	EnvHTTPListen  = "TEND_HTTP_LISTEN"
 )
 
 // DefaultDataDir is relative to the working directory.
@@ -79,11 +95,13 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	c := &Config{
 		DataDir: DefaultDataDir,
 		Log:     Log{Level: "info", Format: "text"},
+		HTTP:    HTTP{Listen: DefaultHTTPListen},
 		Path:    path,
 		getenv:  getenv,
 		fromEnv: map[string]string{},
 	}
 	var errs []error
+	formatInFile := false
 	if path != "" {
 		md, err := toml.DecodeFile(path, c)
 		if err != nil {
@@ -93,12 +111,15 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("config: %s: %v", path, err)
 		}
 		errs = append(errs, checkKeys(md)...)
+		formatInFile = md.IsDefined("log", "format")
 		if HasPassword(c.Database.URL) {
 			errs = append(errs, fmt.Errorf("config: database.url contains a password; put the URL in %s or %s_FILE instead of the config file",
 				EnvDatabaseURL, EnvDatabaseURL))
 		}
 	}
 	errs = append(errs, c.applyEnv()...)
+	_, formatInEnv := c.fromEnv["log.format"]
+	c.logFormatDefaulted = !formatInFile && !formatInEnv
 	c.fill()
 	errs = append(errs, c.validate()...)
 	if err := errors.Join(errs...); err != nil {
@@ -141,6 +162,7 @@ func (c *Config) applyEnv() []error {
 	set("encryption.key_file", EnvKeyFile, &c.Encryption.KeyFile)
 	set("log.level", EnvLogLevel, &c.Log.Level)
 	set("log.format", EnvLogFormat, &c.Log.Format)
+	set("http.listen", EnvHTTPListen, &c.HTTP.Listen)
 	// The URL may carry a password, so it is a secret: env or _FILE.
 	if u, err := c.Secret(EnvDatabaseURL); err != nil {
 		errs = append(errs, err)
@@ -170,6 +192,10 @@ func (c *Config) fill() {
 	}
 	c.Log.Level = strings.ToLower(c.Log.Level)
 	c.Log.Format = strings.ToLower(c.Log.Format)
+	c.HTTP.Listen = strings.TrimSpace(c.HTTP.Listen)
+	if strings.EqualFold(c.HTTP.Listen, "off") {
+		c.HTTP.Listen = ""
+	}
 	for i := range c.Communities {
 		cm := &c.Communities[i]
 		if cm.Locale == "" {
@@ -208,7 +234,12 @@ func (c *Config) PrepareDataDir() error {
 }
 
 // Logger builds the process logger from Log.
-func (c *Config) Logger(w io.Writer) *slog.Logger {
+func (c *Config) Logger(w io.Writer) *slog.Logger { return c.LoggerFor(w, "") }
+
+// LoggerFor is Logger for a command with its own default format ("json" for serve):
+// defaultFormat applies unless the config file or TEND_LOG_FORMAT set log.format. An
+// empty or unknown defaultFormat keeps Log.Format.
+func (c *Config) LoggerFor(w io.Writer, defaultFormat string) *slog.Logger {
 	var lvl slog.Level
 	switch c.Log.Level {
 	case "debug":
@@ -221,7 +252,11 @@ func (c *Config) Logger(w io.Writer) *slog.Logger {
 		lvl = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
-	if c.Log.Format == "json" {
+	format := c.Log.Format
+	if c.logFormatDefaulted && (defaultFormat == "text" || defaultFormat == "json") {
+		format = defaultFormat
+	}
+	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))

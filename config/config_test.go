@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tend-community/tend/obs"
 )
 
 // env builds an injectable getenv from pairs.
@@ -117,7 +120,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Path != "" || c.DataDir != ".tend" || c.Database.URL != "sqlite:"+filepath.Join(".tend", "tend.db") ||
-		c.Log.Level != "info" || c.Log.Format != "text" || len(c.Communities) != 0 {
+		c.Log.Level != "info" || c.Log.Format != "text" || len(c.Communities) != 0 || c.HTTP.Listen != "127.0.0.1:9464" {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -177,6 +180,12 @@ func TestValidationNamesField(t *testing.T) {
 		{"vetted platform", community("demo", `vetted = [{ platform = "irc", user_id = "u" }]`), []string{`vetted[0].platform "irc"`}},
 		{"log level", "[log]\nlevel = \"verbose\"", []string{`config: log.level "verbose" must be debug, info, warn or error`}},
 		{"log format", "[log]\nformat = \"xml\"", []string{`log.format "xml" must be text or json`}},
+		{"http listen no port", "[http]\nlisten = \"127.0.0.1\"", []string{`config: http.listen "127.0.0.1" must be host:port`}},
+		{"http listen port range", "[http]\nlisten = \":99999\"", []string{`http.listen ":99999" has port "99999"`, "1 to 65535"}},
+		{"http listen port zero", "[http]\nlisten = \"localhost:0\"", []string{`http.listen "localhost:0" has port "0"`}},
+		{"http listen named port", "[http]\nlisten = \"localhost:http\"", []string{`http.listen "localhost:http" has port "http"`}},
+		{"http listen bad host", "[http]\nlisten = \"my host:9464\"", []string{`http.listen "my host:9464" has host "my host"`}},
+		{"http listen url", "[http]\nlisten = \"http://0.0.0.0:9464\"", []string{`http.listen "http://0.0.0.0:9464" must be host:port`}},
 		{"key in file", "[encryption]\nkey = \"c2VjcmV0\"", []string{"encryption.key", "TEND_ENCRYPTION_KEY", "key_file"}},
 		{"unknown field", "[databse]\nurl = \"x\"", []string{"unknown field databse"}},
 		{"token in file", "[slack]\nbot_token = \"xoxb-1\"", []string{"slack.bot_token", "environment"}},
@@ -231,6 +240,9 @@ func TestEnvOverrides(t *testing.T) {
 			return c.Encryption.KeyFile == "/run/secrets/k" && from == EnvKeyFile && path == "/run/secrets/k"
 		}, ""},
 		{"bad env value names the variable", env(EnvLogLevel, "loud"), nil, `log.level "loud" (from TEND_LOG_LEVEL) must be`},
+		{"http listen", env(EnvHTTPListen, " :9000 "), func(c *Config) bool { return c.HTTP.Listen == ":9000" }, ""},
+		{"http listen off", env(EnvHTTPListen, "OFF"), func(c *Config) bool { return c.HTTP.Listen == "" }, ""},
+		{"bad http listen names the variable", env(EnvHTTPListen, "9464"), nil, `http.listen "9464" (from TEND_HTTP_LISTEN) must be host:port`},
 		{"database url twice", env(EnvDatabaseURL, "x", EnvDatabaseURL+"_FILE", urlFile), nil, "both TEND_DATABASE_URL and TEND_DATABASE_URL_FILE"},
 		{"key twice", env(EnvKey, "x", EnvKeyFile, "/k"), nil, "both TEND_ENCRYPTION_KEY and TEND_ENCRYPTION_KEY_FILE"},
 		{"token twice", env("TEND_DISCORD_TOKEN", "x", "TEND_DISCORD_TOKEN_FILE", "/t"), nil, "both TEND_DISCORD_TOKEN and TEND_DISCORD_TOKEN_FILE"},
@@ -281,6 +293,83 @@ func TestLogger(t *testing.T) {
 	out := buf.String()
 	if strings.Contains(out, "hidden") || !strings.Contains(out, `"msg":"shown"`) {
 		t.Errorf("log = %q", out)
+	}
+}
+
+func TestHTTPListen(t *testing.T) {
+	cases := []struct {
+		name, toml string
+		getenv     func(string) string
+		want       string
+	}{
+		{"default", "", env(), DefaultHTTPListen},
+		{"file", "[http]\nlisten = \"0.0.0.0:9100\"", env(), "0.0.0.0:9100"},
+		{"every interface", "[http]\nlisten = \":9100\"", env(), ":9100"},
+		{"ipv6", "[http]\nlisten = \"[::1]:9100\"", env(), "[::1]:9100"},
+		{"host name", "[http]\nlisten = \"metrics.internal:9100\"", env(), "metrics.internal:9100"},
+		{"empty disables", "[http]\nlisten = \"\"", env(), ""},
+		{"off disables", "[http]\nlisten = \"off\"", env(), ""},
+		{"env beats file", "[http]\nlisten = \":9100\"", env(EnvHTTPListen, "127.0.0.1:9200"), "127.0.0.1:9200"},
+		{"empty env keeps file", "[http]\nlisten = \":9100\"", env(EnvHTTPListen, ""), ":9100"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(writeFile(t, "tend.toml", tc.toml, 0o644), tc.getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.HTTP.Listen != tc.want {
+				t.Errorf("http.listen = %q, want %q", c.HTTP.Listen, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoggerFor(t *testing.T) {
+	cases := []struct {
+		name, toml string
+		getenv     func(string) string
+		def        string
+		json       bool
+	}{
+		{"serve default is json", "", env(), "json", true},
+		{"other commands stay text", "", env(), "", false},
+		{"file says text", "[log]\nformat = \"text\"", env(), "json", false},
+		{"file says json", "[log]\nformat = \"json\"", env(), "text", true},
+		{"env says text", "", env(EnvLogFormat, "text"), "json", false},
+		{"env beats file", "[log]\nformat = \"json\"", env(EnvLogFormat, "TEXT"), "json", false},
+		{"file without format", "[log]\nlevel = \"debug\"", env(), "json", true},
+		{"bogus default ignored", "", env(), "xml", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(writeFile(t, "tend.toml", tc.toml, 0o644), tc.getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			c.LoggerFor(&buf, tc.def).Info("hello", "event", "E1")
+			isJSON := strings.HasPrefix(buf.String(), "{") && strings.Contains(buf.String(), `"msg":"hello"`)
+			if isJSON != tc.json {
+				t.Errorf("json = %v, want %v: %q", isJSON, tc.json, buf.String())
+			}
+		})
+	}
+	// A Config built in code (no Load) keeps the format it was given.
+	var buf bytes.Buffer
+	(&Config{Log: Log{Level: "info", Format: "text"}}).LoggerFor(&buf, "json").Info("x")
+	if strings.HasPrefix(buf.String(), "{") {
+		t.Errorf("explicit text format overridden: %q", buf.String())
+	}
+}
+
+// TestPlatformsHaveMetrics keeps obs's platform label set in step with the config's, so
+// no configured platform is counted as "other".
+func TestPlatformsHaveMetrics(t *testing.T) {
+	for _, p := range Platforms {
+		if !slices.Contains(obs.Platforms, p) {
+			t.Errorf("obs.Platforms lacks %q", p)
+		}
 	}
 }
 

@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones must validate on hosts without a zoneinfo database
@@ -42,6 +44,9 @@ func (c *Config) validate() []error {
 	if formats := []string{"text", "json"}; !slices.Contains(formats, c.Log.Format) {
 		bad("log.format %q%s must be %s", c.Log.Format, c.from("log.format"), oneOf(formats))
 	}
+	if msg := listenProblem(c.HTTP.Listen); msg != "" {
+		bad("http.listen %q%s %s", c.HTTP.Listen, c.from("http.listen"), msg)
+	}
 	for i, p := range c.Encryption.PreviousKeyFiles {
 		if strings.TrimSpace(p) == "" {
 			bad("encryption.previous_key_files[%d] is empty", i)
@@ -76,6 +81,29 @@ func (c *Config) validate() []error {
 		}
 	}
 	return errs
+}
+
+// hostRE is a DNS name such as localhost or metrics.internal.
+var hostRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
+// listenProblem says what is wrong with a host:port listen address, "" when nothing is
+// ("" itself means disabled).
+func listenProblem(addr string) string {
+	const want = "must be host:port, such as 127.0.0.1:9464 or :9464 for every interface (empty or \"off\" turns it off)"
+	if addr == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return want
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port != strconv.Itoa(n) {
+		return fmt.Sprintf("has port %q; %s, with a port from 1 to 65535", port, want)
+	}
+	if host != "" && net.ParseIP(host) == nil && !hostRE.MatchString(host) {
+		return fmt.Sprintf("has host %q, which is neither an IP address nor a host name; %s", host, want)
+	}
+	return ""
 }
 
 // problems lists what is wrong with one community, each message starting with its field.
