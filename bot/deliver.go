@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tend-community/tend/bot/ui"
@@ -207,40 +208,72 @@ func (a *App) kick(ids []int64) {
 	}
 }
 
-// StartDelivery runs n workers that deliver rows as soon as they are committed, until
-// ctx ends. Without them (the console, tests), Flush delivers.
-func (a *App) StartDelivery(ctx context.Context, n int) {
+// StartDelivery runs n workers that deliver rows as soon as they are committed. The
+// returned stop ends them and waits for the sends in flight. Without workers (the
+// console, tests), Flush delivers.
+func (a *App) StartDelivery(n int) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			for {
 				select {
 				case <-ctx.Done():
 					return
 				case id := <-a.kicks:
-					if err := a.Deliver(ctx, id, false); err != nil {
+					// A send in flight finishes even when stopping: its row must not be
+					// left leased with the message half out.
+					if err := a.Deliver(context.WithoutCancel(ctx), id, false); err != nil {
 						a.log.Debug("delivery postponed", "outbox", id, "err", err)
 					}
 				}
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(SweepEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := a.sweep(ctx); err != nil && ctx.Err() == nil {
+					a.log.Warn("outbox sweep failed", "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 // Flush delivers every row that is due now, oldest first, and returns when none is left
 // that it could take.
 func (a *App) Flush(ctx context.Context) error {
+	// Drop kicks: Flush is doing their work.
+	for len(a.kicks) > 0 {
+		<-a.kicks
+	}
+	return a.sweep(ctx)
+}
+
+// sweep delivers due rows until none it can take is left.
+func (a *App) sweep(ctx context.Context) error {
 	for {
-		// Drop kicks: Flush is doing their work.
-		for len(a.kicks) > 0 {
-			<-a.kicks
-		}
 		ids, err := a.db.Due(ctx, 200)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
 		progressed := false
 		for _, id := range ids {
-			r, ok, err := a.db.Lease(ctx, id, time.Minute)
+			r, ok, err := a.db.Lease(ctx, id, Lease)
 			if err != nil {
 				return err
 			}
@@ -262,12 +295,36 @@ func (a *App) Flush(ctx context.Context) error {
 // handled; a *RateLimitError or another error means "try again later". final says the
 // caller will not retry: a failure then is handled as permanent.
 func (a *App) Deliver(ctx context.Context, id int64, final bool) error {
-	r, ok, err := a.db.Lease(ctx, id, time.Minute)
-	if err != nil || !ok {
+	r, ok, err := a.db.Lease(ctx, id, Lease)
+	if err != nil {
 		return err
+	}
+	if !ok {
+		row, err := a.db.OutboxRowByID(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		case row.State == store.OutboxSent || row.State == store.OutboxFailed:
+			return nil
+		}
+		// Someone holds it, or an older message for the same card goes first, or it is
+		// waiting for its back-off: try again later (the sweep also will).
+		return ErrBusy
 	}
 	return a.send(ctx, r, final)
 }
+
+// ErrBusy says an outbox row could not be taken now; it will be delivered later.
+var ErrBusy = errors.New("bot: outbox row is not free yet")
+
+// Lease is how long a sender holds a row; a sender that crashed loses it after this.
+const Lease = 30 * time.Second
+
+// SweepEvery is how often delivery workers look for rows that are due and free (back-
+// offs that ended, leases of crashed senders).
+const SweepEvery = 2 * time.Second
 
 // send renders a leased row for its reader and hands it to the adapter.
 func (a *App) send(ctx context.Context, r store.OutboxRow, final bool) error {

@@ -49,7 +49,7 @@ type UserRef struct {
 }
 
 // Platforms tend knows.
-var Platforms = []string{"console", "slack", "discord", "mattermost"}
+var Platforms = []string{"console", "slack", "discord", "mattermost", "loopback"}
 
 // DefaultRetentionDays is how long private details of closed requests are kept.
 const DefaultRetentionDays = 30

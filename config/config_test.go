@@ -170,7 +170,7 @@ func TestValidationNamesField(t *testing.T) {
 		{"region", community("demo", `region = "ca-qc"`), []string{`community "demo": region "ca-qc" must be uppercase`}},
 		{"retention", community("demo", `retention_days = 5000`), []string{`community "demo": retention_days 5000 must be between 1 and 3650`}},
 		{"retention negative", community("demo", `retention_days = -1`), []string{`retention_days -1`}},
-		{"space platform", community("demo", strings.Replace(space, "slack", "irc", 1)), []string{`spaces[0].platform "irc" must be console, slack, discord or mattermost`}},
+		{"space platform", community("demo", strings.Replace(space, "slack", "irc", 1)), []string{`spaces[0].platform "irc" must be console, slack, discord, mattermost or loopback`}},
 		{"space fields", community("demo", "[[communities.spaces]]\nplatform = \"discord\""),
 			[]string{`spaces[0].workspace is required`, `spaces[0].board_channel is required`, `spaces[0].moderators_channel is required`}},
 		{"space bound twice", community("a", space) + community("b", space), []string{`community "b": spaces[0] (slack workspace "T1") is already bound to community "a"`}},

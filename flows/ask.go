@@ -123,6 +123,7 @@ func (s *Service) Ask(ctx context.Context, a Actor, in map[string]string) (Resul
 			return Result{}, err
 		}
 		res.add(notices...)
+		res.Jobs = askJobs(r, tx.Now())
 		return res, nil
 	})
 }

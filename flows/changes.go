@@ -53,6 +53,9 @@ func (s *Service) Done(ctx context.Context, a Actor, claimID int64) (Result, err
 			return Result{}, false, err
 		}
 		res.add(board)
+		if res.Jobs, err = doneJobs(ctx, tx, r); err != nil {
+			return Result{}, false, err
+		}
 		return res, true, nil
 	})
 }
@@ -192,6 +195,7 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, claimID int64) (Result,
 			return Result{}, false, err
 		}
 		res.add(notices...)
+		res.Jobs = withdrawJobs(r, tx.Now())
 		return res, true, nil
 	})
 }

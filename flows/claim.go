@@ -258,6 +258,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, claimID int64, share bool
 			return Result{}, false, err
 		}
 		res.add(board)
+		res.Jobs = acceptJobs(cc.claim.ID, cc.slot.StartsAt, tx.Now())
 		return res, true, nil
 	})
 }

@@ -119,6 +119,10 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 			applied = append(applied, m.Version)
 		}
 	}
+	// The durable job queue's own tables, migrated by River's migrator.
+	if err := db.MigrateJobs(ctx); err != nil {
+		return applied, err
+	}
 	return applied, nil
 }
 
@@ -168,5 +172,5 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 	if max > LatestVersion() {
 		return fmt.Errorf("store: the database is at schema version %d but this tend knows only up to %d; upgrade tend", max, LatestVersion())
 	}
-	return nil
+	return db.checkJobSchema(ctx)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tend-community/tend/adapters/console"
 	"github.com/tend-community/tend/bot"
+	"github.com/tend-community/tend/bot/jobs"
 	"github.com/tend-community/tend/catalog"
 	"github.com/tend-community/tend/config"
 	"github.com/tend-community/tend/flows"
@@ -124,6 +125,24 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	con := console.New(console.Options{Out: stdout, Catalog: cat, Locale: *locale, Workspace: ws, Board: "board",
 		Echo: !interactive, SetClock: clock.set, Location: loc, Now: clock.now, Logger: log})
 	app.Attach(con)
+	// Jobs (nudges, reminders, expiry, retention) are always scheduled; they run only on
+	// the real clock: with --now the session's time stands still and a transcript must
+	// not depend on when it is played.
+	runner, err := jobs.New(db, app, jobs.Options{Periodic: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	app.UseScheduler(runner)
+	if clock.fixed == nil {
+		if err := runner.Start(ctx); err != nil {
+			return err
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = runner.Stop(stopCtx)
+		}()
+	}
 	return con.Run(ctx, stdin, app, interactive)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -38,6 +39,10 @@ type serveEnv struct {
 	metrics *obs.Metrics
 	log     *slog.Logger
 	cat     *catalog.Catalog
+
+	// routes are HTTP handlers components serve on the operations listener (an
+	// adapter's intake), registered while components are built.
+	routes map[string]http.Handler
 
 	fatal chan error
 }
@@ -72,7 +77,7 @@ const (
 // serve runs the bot with what this build has: no platform adapter yet, so after
 // preparing the database and communities it says so rather than pretend to serve.
 func (c *cli) serve(ctx context.Context, args []string) int {
-	return c.serveWith(ctx, args, serveDeps{})
+	return c.serveWith(ctx, args, serveDeps{components: platformComponents})
 }
 
 // serveWith prepares the database and communities, starts the operations endpoint
@@ -137,7 +142,7 @@ func (c *cli) serveWith(ctx context.Context, args []string, deps serveDeps) int 
 	log := cfg.LoggerFor(c.stderr, "json")
 	metrics := obs.New()
 	metrics.WatchDB(db.X.DB)
-	env := &serveEnv{db: db, cfg: cfg, metrics: metrics, log: log, cat: c.cat, fatal: make(chan error, 1)}
+	env := &serveEnv{db: db, cfg: cfg, metrics: metrics, log: log, cat: c.cat, routes: map[string]http.Handler{}, fatal: make(chan error, 1)}
 	var comps []component
 	if deps.components != nil {
 		if comps, err = deps.components(env); err != nil {
@@ -161,7 +166,12 @@ func (c *cli) serveWith(ctx context.Context, args []string, deps serveDeps) int 
 			c.fail(errors.New(c.t("cli.serve.listen_failed", "Addr", addr, "Error", err.Error())))
 			return exitFailure
 		}
-		h := obs.Handler(metrics, readiness(db, cfg, &phase, log))
+		mux := http.NewServeMux()
+		for route, rh := range env.routes {
+			mux.Handle(route, rh)
+		}
+		mux.Handle("/", obs.Handler(metrics, readiness(db, cfg, &phase, log)))
+		var h http.Handler = mux
 		go func() { httpDone <- obs.ServeListener(httpCtx, ln, h, log) }()
 		c.say(c.stdout, "cli.serve.http", "URL", "http://"+ln.Addr().String())
 	} else {

@@ -1,0 +1,75 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tend-community/tend/flows"
+	"github.com/tend-community/tend/store"
+)
+
+// Platform names the job queue in the inbox, where each job run is recorded like an
+// event so a job the queue retries after a crash changes nothing twice.
+const jobPlatform = "job"
+
+// RunJob runs a scheduled flow job once (the job queue calls it). Its messages go
+// through the outbox in the same transaction as its changes and its inbox row.
+func (a *App) RunJob(ctx context.Context, job flows.Job, key string) error {
+	return a.background(ctx, key, func(ctx context.Context) (flows.Result, error) {
+		return a.flows.RunJob(ctx, job)
+	})
+}
+
+// Periodic runs a periodic task ("digest", "purge") once per period key.
+func (a *App) Periodic(ctx context.Context, task, key string) error {
+	switch task {
+	case "digest":
+		ids, err := a.flows.Communities(ctx)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := a.background(ctx, fmt.Sprintf("%s/%d", key, id), func(ctx context.Context) (flows.Result, error) {
+				return a.flows.Digest(ctx, id)
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "purge":
+		return a.background(ctx, key, func(ctx context.Context) (flows.Result, error) {
+			counts, err := a.flows.Purge(ctx, a.db.Now())
+			if err == nil {
+				a.log.Info("retention purge", "requests", counts.Requests, "claims", counts.Claims, "dialogues", counts.Dialogues)
+			}
+			return flows.Result{}, err
+		})
+	}
+	return fmt.Errorf("bot: unknown periodic task %q", task)
+}
+
+// background runs fn as a job: once per key, in one transaction with its outbox rows
+// and the jobs it schedules, then starts delivery.
+func (a *App) background(ctx context.Context, key string, fn func(context.Context) (flows.Result, error)) error {
+	var ids []int64
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		ids = nil
+		fresh, _, err := tx.ClaimEvent(ctx, jobPlatform, "", key)
+		if err != nil || !fresh {
+			return err
+		}
+		tctx := store.WithTx(ctx, tx)
+		res, err := fn(tctx)
+		if err != nil {
+			return err
+		}
+		sc := scene{ev: Event{ID: key, Platform: jobPlatform}}
+		_, ids, err = a.commit(tctx, tx, sc, res)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("bot: job %s: %w", key, err)
+	}
+	a.kick(ids)
+	return nil
+}

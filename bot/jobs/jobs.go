@@ -1,0 +1,521 @@
+// Package jobs is tend's durable job runner: River (github.com/riverqueue/river) over the
+// same database as the store, so a job is written in the transaction of the change that
+// calls for it, survives restarts, and runs once across replicas (River locks the rows it
+// fetches). It runs the flows' scheduled jobs (nudge, escalate, expire, remind,
+// follow_up), outbox deliveries with back-off and rate-limit snoozes, and the periodic
+// digest and retention purge.
+//
+// The runner knows nothing about platforms or flows' insides: a Handler (the bot's App)
+// does the work. Job arguments hold ids and times only, never a private detail.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/tend-community/tend/flows"
+	"github.com/tend-community/tend/store"
+)
+
+// Handler does the work of each job. The bot's App implements it.
+type Handler interface {
+	// RunJob runs a scheduled flow job once; key is unique per River job
+	// ("job:<kind>:<river id>") for idempotency.
+	RunJob(ctx context.Context, job flows.Job, key string) error
+	// Deliver sends one outbox row. nil: done (sent, or failed permanently and handled).
+	// An error satisfying RetryAfter: snooze for Wait() without using up an attempt.
+	// Other errors: retry with back-off; final is true on the last attempt, when Deliver
+	// must give up and handle the failure itself.
+	Deliver(ctx context.Context, outboxID int64, final bool) error
+	// Periodic runs a periodic task (TaskDigest daily, TaskPurge hourly) with an
+	// idempotency key for that period ("purge:2026-11-25T09", "digest:2026-11-25").
+	Periodic(ctx context.Context, task string, key string) error
+}
+
+// RetryAfter is an error that asks for the job to be tried again after a wait, such as a
+// platform's HTTP 429 with Retry-After. bot.RateLimitError satisfies it.
+type RetryAfter interface {
+	error
+	Wait() time.Duration
+}
+
+// Periodic tasks.
+const (
+	TaskDigest = "digest"
+	TaskPurge  = "purge"
+)
+
+// Kinds of River jobs besides the flows' own (flows.JobNudge and the others).
+const (
+	KindDeliver = "deliver"
+	KindDigest  = TaskDigest
+	KindPurge   = TaskPurge
+)
+
+// Queues: deliveries have their own, so a burst of messages never delays a reminder and a
+// slow flow job never holds up messages.
+const (
+	QueueDefault = river.QueueDefault
+	QueueDeliver = "deliver"
+)
+
+// Delivery retries.
+const (
+	DeliverMaxAttempts = 10
+	deliverRetryBase   = time.Second
+	deliverRetryCap    = 5 * time.Minute
+	// maxSnoozes bounds how long a row can be rate limited before its attempts count.
+	maxSnoozes = 100
+	// flowMaxAttempts and periodicMaxAttempts bound the retries of the other jobs with
+	// River's default back-off (attempt^4 seconds: about 1h20 over 8 attempts).
+	flowMaxAttempts     = 8
+	periodicMaxAttempts = 5
+)
+
+// Options tune the runner. The zero value is usable.
+type Options struct {
+	// PollInterval is how often each queue looks for due jobs (database/sql drivers
+	// have no LISTEN/NOTIFY, so the runner polls). Default 100ms.
+	PollInterval time.Duration
+	// Workers is the number of jobs run at once per queue. Default 10.
+	Workers int
+	// Periodic runs the daily digest and the hourly retention purge (the River leader
+	// enqueues them, so one replica does).
+	Periodic bool
+	// DigestAt is the time of day, in UTC, of the daily digest. Default 13:00 UTC
+	// (morning in the Americas, afternoon in Europe).
+	DigestAt time.Duration
+	// Logger receives job failures (kind and job id only). Nil discards.
+	Logger *slog.Logger
+	// Metrics counts job failures; may be nil.
+	Metrics interface{ JobFailed(kind string) }
+	// RetryBase is the base of the delivery back-off (default 1s). Tests make it tiny.
+	RetryBase time.Duration
+	// JobTimeout bounds one run of a job; its context is cancelled then. Default 30s.
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay running before it is taken for lost (its
+	// process died, kill -9) and run again; it must exceed JobTimeout. Default 2 min.
+	// The leader looks for such jobs when it starts and every 30 seconds.
+	RescueAfter time.Duration
+}
+
+// Runner is the job queue: it schedules jobs in store transactions and works them.
+type Runner struct {
+	client  *river.Client[*sql.Tx]
+	db      *store.DB
+	h       Handler
+	log     *slog.Logger
+	metrics interface{ JobFailed(kind string) }
+	base    time.Duration
+}
+
+// New builds a runner on db for h. It does not start working jobs until Start.
+func New(db *store.DB, h Handler, o Options) (*Runner, error) {
+	if db == nil || h == nil {
+		return nil, errors.New("jobs: a database and a handler are required")
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 100 * time.Millisecond
+	}
+	if o.Workers <= 0 {
+		o.Workers = 10
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = deliverRetryBase
+	}
+	if o.JobTimeout <= 0 {
+		o.JobTimeout = 30 * time.Second
+	}
+	if o.RescueAfter <= o.JobTimeout {
+		o.RescueAfter = max(2*time.Minute, 2*o.JobTimeout)
+	}
+	if o.DigestAt <= 0 || o.DigestAt >= 24*time.Hour {
+		o.DigestAt = 13 * time.Hour
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Runner{db: db, h: h, log: log, metrics: o.Metrics, base: o.RetryBase}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &flowWorker[NudgeArgs]{r: r})
+	river.AddWorker(workers, &flowWorker[EscalateArgs]{r: r})
+	river.AddWorker(workers, &flowWorker[ExpireArgs]{r: r})
+	river.AddWorker(workers, &flowWorker[RemindArgs]{r: r})
+	river.AddWorker(workers, &flowWorker[FollowUpArgs]{r: r})
+	river.AddWorker(workers, &deliverWorker{r: r})
+	river.AddWorker(workers, &periodicWorker[DigestArgs]{r: r})
+	river.AddWorker(workers, &periodicWorker[PurgeArgs]{r: r})
+
+	// Each fetch waits at least this long after the previous one; a quarter of the poll
+	// interval keeps a busy queue draining while an idle one costs one query a poll.
+	cooldown := min(max(o.PollInterval/4, time.Millisecond), 100*time.Millisecond)
+	queue := river.QueueConfig{MaxWorkers: o.Workers, FetchPollInterval: o.PollInterval, FetchCooldown: cooldown}
+	cfg := &river.Config{
+		// River's own log lines carry error strings; only its warnings and errors
+		// (which are about River itself) go through, and failures are logged below
+		// with ids only.
+		Logger:            slog.New(minLevel{log.Handler(), slog.LevelWarn}),
+		PollOnly:          true,
+		FetchPollInterval: o.PollInterval,
+		FetchCooldown:     cooldown,
+		Queues:            map[string]river.QueueConfig{QueueDefault: queue, QueueDeliver: queue},
+		Workers:           workers,
+		ErrorHandler:      &errorHandler{r: r},
+		MaxAttempts:       flowMaxAttempts,
+		JobTimeout:        o.JobTimeout,
+		// A job left running by a process that died is run again after this; the
+		// handler's idempotency key is the same on that run.
+		RescueStuckJobsAfter: o.RescueAfter,
+	}
+	if o.Periodic {
+		cfg.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(dailyAt(o.DigestAt), func() (river.JobArgs, *river.InsertOpts) {
+				return DigestArgs{}, nil
+			}, &river.PeriodicJobOpts{ID: TaskDigest}),
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+				return PurgeArgs{}, nil
+			}, &river.PeriodicJobOpts{ID: TaskPurge, RunOnStart: true}),
+		}
+	}
+	client, err := river.NewClient(db.JobDriver(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	r.client = client
+	return r, nil
+}
+
+// Schedule inserts flow jobs in the caller's transaction, so they exist exactly when the
+// change that called for them commits. A job whose At has passed runs now. Scheduling
+// the same (kind, ref, at) twice inserts it once.
+func (r *Runner) Schedule(ctx context.Context, tx *store.Tx, jobs []flows.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, 0, len(jobs))
+	for _, j := range jobs {
+		args, err := argsFor(j)
+		if err != nil {
+			return err
+		}
+		params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{ScheduledAt: scheduledAt(time.Unix(j.At, 0))}})
+	}
+	if _, err := r.client.InsertManyTx(ctx, tx.SQL(), params); err != nil {
+		return fmt.Errorf("jobs: schedule: %w", err)
+	}
+	return nil
+}
+
+// ScheduleDelivery inserts a delivery job for an outbox row in the caller's transaction.
+// A zero or past at delivers now. While a delivery of the row is waiting or running, a
+// second one is not added.
+func (r *Runner) ScheduleDelivery(ctx context.Context, tx *store.Tx, outboxID int64, at time.Time) error {
+	_, err := r.client.InsertTx(ctx, tx.SQL(), DeliverArgs{OutboxID: outboxID}, &river.InsertOpts{ScheduledAt: scheduledAt(at)})
+	if err != nil {
+		return fmt.Errorf("jobs: schedule delivery: %w", err)
+	}
+	return nil
+}
+
+// scheduledAt leaves a due time unset so River makes the job available at once; River
+// marks every job with an explicit time "scheduled", and only the leader's scheduler
+// (every few seconds) would release it.
+func scheduledAt(at time.Time) time.Time {
+	if at.IsZero() || !at.After(time.Now()) {
+		return time.Time{}
+	}
+	return at
+}
+
+// Start starts working jobs. Cancelling ctx stops the runner as Stop does, without a
+// bound on running jobs.
+func (r *Runner) Start(ctx context.Context) error {
+	if err := r.client.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs and waits for running ones to finish. When ctx ends first,
+// running jobs are cancelled (River makes them available again for the next start) and
+// ctx's error is returned.
+func (r *Runner) Stop(ctx context.Context) error {
+	err := r.client.Stop(ctx)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = r.client.StopAndCancel(cctx)
+	return ctx.Err()
+}
+
+func argsFor(j flows.Job) (river.JobArgs, error) {
+	a := refArgs{Ref: j.Ref, At: j.At}
+	switch j.Kind {
+	case flows.JobNudge:
+		return NudgeArgs(a), nil
+	case flows.JobEscalate:
+		return EscalateArgs(a), nil
+	case flows.JobExpire:
+		return ExpireArgs(a), nil
+	case flows.JobRemind:
+		return RemindArgs(a), nil
+	case flows.JobFollowUp:
+		return FollowUpArgs(a), nil
+	}
+	return nil, fmt.Errorf("jobs: unknown job kind %q", j.Kind)
+}
+
+// refArgs are the arguments of every flow job: the row it is about and the time it was
+// due. The due time is part of the arguments so that uniqueness is per (kind, ref, at):
+// a reminder a day before and one an hour before are two jobs, the same one scheduled
+// twice is one.
+type refArgs struct {
+	Ref int64 `json:"ref"`
+	At  int64 `json:"at"`
+}
+
+var flowInsertOpts = river.InsertOpts{
+	Queue:       QueueDefault,
+	MaxAttempts: flowMaxAttempts,
+	UniqueOpts:  river.UniqueOpts{ByArgs: true},
+}
+
+// NudgeArgs: remind matching volunteers of an unclaimed request (Ref: request id).
+type NudgeArgs refArgs
+
+// Kind is the River job kind.
+func (NudgeArgs) Kind() string { return flows.JobNudge }
+
+// InsertOpts are the kind's defaults.
+func (NudgeArgs) InsertOpts() river.InsertOpts { return flowInsertOpts }
+
+// EscalateArgs: tell the moderators a request is still unclaimed (Ref: request id).
+type EscalateArgs refArgs
+
+// Kind is the River job kind.
+func (EscalateArgs) Kind() string { return flows.JobEscalate }
+
+// InsertOpts are the kind's defaults.
+func (EscalateArgs) InsertOpts() river.InsertOpts { return flowInsertOpts }
+
+// ExpireArgs: close a request whose window has passed (Ref: request id).
+type ExpireArgs refArgs
+
+// Kind is the River job kind.
+func (ExpireArgs) Kind() string { return flows.JobExpire }
+
+// InsertOpts are the kind's defaults.
+func (ExpireArgs) InsertOpts() river.InsertOpts { return flowInsertOpts }
+
+// RemindArgs: remind helper and requester before a claimed slot (Ref: claim id).
+type RemindArgs refArgs
+
+// Kind is the River job kind.
+func (RemindArgs) Kind() string { return flows.JobRemind }
+
+// InsertOpts are the kind's defaults.
+func (RemindArgs) InsertOpts() river.InsertOpts { return flowInsertOpts }
+
+// FollowUpArgs: ask the requester how it went (Ref: request id).
+type FollowUpArgs refArgs
+
+// Kind is the River job kind.
+func (FollowUpArgs) Kind() string { return flows.JobFollowUp }
+
+// InsertOpts are the kind's defaults.
+func (FollowUpArgs) InsertOpts() river.InsertOpts { return flowInsertOpts }
+
+// DeliverArgs: send one outbox row.
+type DeliverArgs struct {
+	OutboxID int64 `json:"outbox_id"`
+}
+
+// Kind is the River job kind.
+func (DeliverArgs) Kind() string { return KindDeliver }
+
+// InsertOpts are the kind's defaults: its own queue, ten attempts, and one live delivery
+// per row (a finished one does not block a later one).
+func (DeliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       QueueDeliver,
+		MaxAttempts: DeliverMaxAttempts,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+		}},
+	}
+}
+
+// DigestArgs: the daily digest of open requests on each board.
+type DigestArgs struct{}
+
+// Kind is the River job kind.
+func (DigestArgs) Kind() string { return KindDigest }
+
+// InsertOpts: one digest a day, whichever replica leads.
+func (DigestArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: periodicMaxAttempts,
+		UniqueOpts: river.UniqueOpts{ByPeriod: 24 * time.Hour}}
+}
+
+// PurgeArgs: the hourly retention purge.
+type PurgeArgs struct{}
+
+// Kind is the River job kind.
+func (PurgeArgs) Kind() string { return KindPurge }
+
+// InsertOpts: one purge an hour, however often a leader starts.
+func (PurgeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: periodicMaxAttempts,
+		UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+}
+
+// flowWorker runs one kind of flow job through the handler.
+type flowWorker[T interface {
+	river.JobArgs
+	~struct {
+		Ref int64 `json:"ref"`
+		At  int64 `json:"at"`
+	}
+}] struct {
+	river.WorkerDefaults[T]
+	r *Runner
+}
+
+func (w *flowWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
+	a := refArgs(job.Args)
+	return w.r.h.RunJob(ctx, flows.Job{Kind: job.Kind, Ref: a.Ref, At: a.At}, "job:"+job.Kind+":"+strconv.FormatInt(job.ID, 10))
+}
+
+// deliverWorker sends an outbox row, snoozing on rate limits and backing off on errors.
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	r *Runner
+}
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	err := w.r.h.Deliver(ctx, job.Args.OutboxID, job.Attempt >= job.MaxAttempts)
+	var ra RetryAfter
+	if err != nil && errors.As(err, &ra) && snoozes(job.Metadata) < maxSnoozes {
+		// A snooze gives the attempt back: being rate limited is not failing.
+		return river.JobSnooze(max(ra.Wait(), 0))
+	}
+	return err
+}
+
+// NextRetry is exponential back-off with full jitter: a random wait up to
+// base·2^(attempt-1), capped at five minutes.
+func (w *deliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
+	return time.Now().Add(backoff(job.Attempt, w.r.base, deliverRetryCap))
+}
+
+func backoff(attempt int, base, ceiling time.Duration) time.Duration {
+	limit := ceiling
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt <= 30 {
+		if d := base << (attempt - 1); d > 0 && d < ceiling {
+			limit = d
+		}
+	}
+	return rand.N(limit) + 1
+}
+
+func snoozes(metadata []byte) int {
+	var m struct {
+		Snoozes int `json:"snoozes"`
+	}
+	_ = json.Unmarshal(metadata, &m)
+	return m.Snoozes
+}
+
+// periodicWorker runs a periodic task with a key naming its period.
+type periodicWorker[T interface {
+	river.JobArgs
+	~struct{}
+}] struct {
+	river.WorkerDefaults[T]
+	r *Runner
+}
+
+func (w *periodicWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
+	return w.r.h.Periodic(ctx, job.Kind, periodKey(job.Kind, job.ScheduledAt))
+}
+
+// periodKey names the period a periodic job belongs to: the day of a digest, the hour of
+// a purge, in UTC.
+func periodKey(task string, at time.Time) string {
+	at = at.UTC()
+	if task == TaskPurge {
+		return task + ":" + at.Truncate(time.Hour).Format("2006-01-02T15")
+	}
+	return task + ":" + at.Format("2006-01-02")
+}
+
+// dailyAt is a schedule that fires once a day at a fixed time of day in UTC, so restarts
+// do not push the digest back as an interval from start would.
+type dailyAt time.Duration
+
+func (d dailyAt) Next(t time.Time) time.Time {
+	t = t.UTC()
+	next := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Add(time.Duration(d))
+	if !next.After(t) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next
+}
+
+// errorHandler counts and logs failed attempts: kind and ids only, never arguments or
+// error text (which could one day echo a platform's answer).
+type errorHandler struct{ r *Runner }
+
+func (e *errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, _ error) *river.ErrorHandlerResult {
+	e.r.failed(ctx, job, "error")
+	return nil
+}
+
+func (e *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, _ any, _ string) *river.ErrorHandlerResult {
+	e.r.failed(ctx, job, "panic")
+	return nil
+}
+
+func (r *Runner) failed(ctx context.Context, job *rivertype.JobRow, how string) {
+	if r.metrics != nil {
+		r.metrics.JobFailed(job.Kind)
+	}
+	r.log.WarnContext(ctx, "job failed", slog.String("kind", job.Kind), slog.Int64("job_id", job.ID),
+		slog.Int("attempt", job.Attempt), slog.Int("max_attempts", job.MaxAttempts), slog.String("outcome", how))
+}
+
+// minLevel passes on records at or above a level.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.level && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{m.Handler.WithAttrs(as), m.level}
+}
+
+func (m minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{m.Handler.WithGroup(name), m.level}
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tend-community/tend/adapters/loopback"
+	"github.com/tend-community/tend/bot"
+	"github.com/tend-community/tend/bot/jobs"
+	"github.com/tend-community/tend/config"
+	"github.com/tend-community/tend/store"
+)
+
+// EnvLoopbackURL is where the loopback adapter delivers messages (POST).
+const EnvLoopbackURL = "TEND_LOOPBACK_URL"
+
+// deliveryWorkers is how many goroutines send committed messages at once.
+const deliveryWorkers = 8
+
+// platformComponents builds what serve runs: the job queue, the delivery workers, the
+// outbox gauges and every platform adapter this build has for the configured spaces.
+// With no adapter to run it builds nothing, and serve says what is missing.
+func platformComponents(env *serveEnv) ([]component, error) {
+	var adapters []bot.Adapter
+	for platform := range usedPlatforms(env.cfg) {
+		switch platform {
+		case loopback.Platform:
+			url, err := env.cfg.Secret(EnvLoopbackURL)
+			if err != nil {
+				return nil, err
+			}
+			if url == "" {
+				return nil, fmt.Errorf("the loopback platform needs %s (where to deliver messages)", EnvLoopbackURL)
+			}
+			adapters = append(adapters, loopback.New(url, nil))
+		default:
+			env.log.Warn("no adapter for this platform in this build", "platform", platform)
+		}
+	}
+	if len(adapters) == 0 {
+		return nil, nil
+	}
+	roles, err := communityRoles(context.Background(), env.db, env.cfg.Communities)
+	if err != nil {
+		return nil, err
+	}
+	app := bot.New(bot.Options{DB: env.db, Catalog: env.cat, Logger: env.log, Roles: roles, Metrics: env.metrics})
+	for _, ad := range adapters {
+		app.Attach(ad)
+	}
+	runner, err := jobs.New(env.db, app, jobs.Options{Periodic: true, Logger: env.log, Metrics: env.metrics})
+	if err != nil {
+		return nil, err
+	}
+	app.UseScheduler(runner)
+	comps := []component{
+		&jobsComponent{runner: runner},
+		&deliveryComponent{app: app},
+		&backlogComponent{db: env.db, metrics: env.metrics},
+	}
+	for _, ad := range adapters {
+		if ad.Platform() == loopback.Platform {
+			in := &intakeComponent{name: "loopback intake", handler: loopback.Intake(app)}
+			env.routes["/loopback/events"] = in
+			comps = append(comps, in)
+		}
+	}
+	return comps, nil
+}
+
+// communityRoles maps the moderators and vetted volunteers named in config to their
+// community ids, for the bot to check on every event.
+func communityRoles(ctx context.Context, db *store.DB, cs []config.Community) (bot.Roles, error) {
+	type ref struct {
+		community int64
+		platform  string
+		user      string
+	}
+	mods, vetted := map[ref]bool{}, map[ref]bool{}
+	for _, c := range cs {
+		var id int64
+		if err := db.X.GetContext(ctx, &id, db.X.Rebind(`SELECT id FROM communities WHERE slug = ?`), c.Slug); err != nil {
+			return nil, fmt.Errorf("community %s: %w", c.Slug, err)
+		}
+		for _, m := range c.Moderators {
+			mods[ref{id, m.Platform, m.UserID}] = true
+		}
+		for _, v := range c.Vetted {
+			vetted[ref{id, v.Platform, v.UserID}] = true
+		}
+	}
+	return func(community int64, platform, user string) (bool, bool) {
+		r := ref{community, platform, user}
+		return mods[r], vetted[r]
+	}, nil
+}
+
+// jobsComponent runs the durable job queue.
+type jobsComponent struct{ runner *jobs.Runner }
+
+func (j *jobsComponent) Name() string                    { return "jobs" }
+func (j *jobsComponent) Start(ctx context.Context) error { return j.runner.Start(ctx) }
+func (j *jobsComponent) Stop(ctx context.Context) error  { return j.runner.Stop(ctx) }
+
+// deliveryComponent sends messages as soon as they are committed; on stop it lets sends
+// in flight finish and flushes what is due, within the shutdown budget. What it cannot
+// send in time stays in the outbox for the job queue, here or on another replica.
+type deliveryComponent struct {
+	app  *bot.App
+	stop func()
+}
+
+func (d *deliveryComponent) Name() string { return "delivery" }
+
+func (d *deliveryComponent) Start(context.Context) error {
+	d.stop = d.app.StartDelivery(deliveryWorkers)
+	return nil
+}
+
+func (d *deliveryComponent) Stop(ctx context.Context) error {
+	d.stop()
+	if err := d.app.Flush(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// backlogComponent keeps the outbox gauges current.
+type backlogComponent struct {
+	db      *store.DB
+	metrics interface{ Outbox(int, time.Duration) }
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func (b *backlogComponent) Name() string { return "outbox gauges" }
+
+func (b *backlogComponent) Start(context.Context) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel, b.done = cancel, make(chan struct{})
+	go func() {
+		defer close(b.done)
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			if n, age, err := b.db.OutboxBacklog(ctx); err == nil {
+				b.metrics.Outbox(n, age)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return nil
+}
+
+func (b *backlogComponent) Stop(ctx context.Context) error {
+	b.cancel()
+	select {
+	case <-b.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// intakeComponent takes events over HTTP while running: before Start and after Stop it
+// answers 503 with Retry-After, so the sender retries elsewhere or later, and Stop waits
+// for the events in flight to commit.
+type intakeComponent struct {
+	name     string
+	handler  http.Handler
+	open     atomic.Bool
+	inflight sync.WaitGroup
+	mu       sync.Mutex
+}
+
+func (i *intakeComponent) Name() string { return i.name }
+
+func (i *intakeComponent) Start(context.Context) error {
+	i.open.Store(true)
+	return nil
+}
+
+func (i *intakeComponent) Stop(ctx context.Context) error {
+	i.mu.Lock()
+	i.open.Store(false)
+	i.mu.Unlock()
+	done := make(chan struct{})
+	go func() { i.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (i *intakeComponent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The lock orders Add against Stop's Wait: no event starts after Stop closed the door.
+	i.mu.Lock()
+	if !i.open.Load() {
+		i.mu.Unlock()
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "not taking events right now", http.StatusServiceUnavailable)
+		return
+	}
+	i.inflight.Add(1)
+	i.mu.Unlock()
+	defer i.inflight.Done()
+	i.handler.ServeHTTP(w, r)
+}
