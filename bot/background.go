@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tend-community/tend/flows"
 	"github.com/tend-community/tend/store"
@@ -11,6 +12,13 @@ import (
 // Platform names the job queue in the inbox, where each job run is recorded like an
 // event so a job the queue retries after a crash changes nothing twice.
 const jobPlatform = "job"
+
+// How long delivery records are kept: long enough to recognise any redelivery a platform
+// makes and to show an undelivered message to its reader.
+const (
+	KeepDelivered   = 7 * 24 * time.Hour
+	KeepUndelivered = 30 * 24 * time.Hour
+)
 
 // RunJob runs a scheduled flow job once (the job queue calls it). Its messages go
 // through the outbox in the same transaction as its changes and its inbox row.
@@ -37,13 +45,21 @@ func (a *App) Periodic(ctx context.Context, task, key string) error {
 		}
 		return nil
 	case "purge":
-		return a.background(ctx, key, func(ctx context.Context) (flows.Result, error) {
+		err := a.background(ctx, key, func(ctx context.Context) (flows.Result, error) {
 			counts, err := a.flows.Purge(ctx, a.db.Now())
 			if err == nil {
 				a.log.Info("retention purge", "requests", counts.Requests, "claims", counts.Claims, "dialogues", counts.Dialogues)
 			}
 			return flows.Result{}, err
 		})
+		if err != nil {
+			return err
+		}
+		in, out, err := a.db.Prune(ctx, KeepDelivered, KeepUndelivered)
+		if err == nil {
+			a.log.Info("delivery records pruned", "inbox", in, "outbox", out)
+		}
+		return err
 	}
 	return fmt.Errorf("bot: unknown periodic task %q", task)
 }

@@ -217,3 +217,31 @@ func TestDatabaseUnavailableGetsACalmAnswer(t *testing.T) {
 		}
 	})
 }
+
+// Delivery records are pruned after a week; undelivered messages stay a month.
+func TestPurgePrunesDeliveryRecords(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := cast(t, db)
+		h.Ask("alice", nil)
+		inbox := count(t, db, `SELECT COUNT(*) FROM inbox`)
+		if inbox == 0 || count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'sent'`) == 0 {
+			t.Fatal("nothing to prune")
+		}
+		if err := h.App.Periodic(context.Background(), "purge", "purge:now"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM inbox WHERE platform <> 'job'`); n != inbox {
+			t.Fatalf("fresh inbox rows pruned: %d of %d left", n, inbox)
+		}
+		h.Now = h.Now.Add(8 * 24 * time.Hour)
+		if err := h.App.Periodic(context.Background(), "purge", "purge:later"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'sent'`); n != 0 {
+			t.Fatalf("%d delivered rows kept past a week", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM inbox WHERE platform <> 'job'`); n != 0 {
+			t.Fatalf("%d inbox rows kept past a week", n)
+		}
+	})
+}

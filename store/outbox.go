@@ -133,3 +133,22 @@ func clipReason(s string) string {
 	}
 	return s
 }
+
+// Prune deletes inbox rows and delivered messages older than keep, and undelivered ones
+// (kept so their reader can still ask to see them) older than keepFailed. They hold
+// names and public text, not private fields, but nothing is kept longer than it serves.
+func (db *DB) Prune(ctx context.Context, keep, keepFailed time.Duration) (inbox, outbox int64, err error) {
+	now := db.now()
+	res, err := db.X.ExecContext(ctx, db.X.Rebind(`DELETE FROM inbox WHERE received_at < ?`), now.Add(-keep).UnixMilli())
+	if err != nil {
+		return 0, 0, wrap(err, "prune inbox")
+	}
+	inbox, _ = res.RowsAffected()
+	res, err = db.X.ExecContext(ctx, db.X.Rebind(`DELETE FROM outbox WHERE (state = 'sent' AND created_at < ?) OR (state = 'failed' AND created_at < ?)`),
+		now.Add(-keep).UnixMilli(), now.Add(-keepFailed).UnixMilli())
+	if err != nil {
+		return inbox, 0, wrap(err, "prune outbox")
+	}
+	outbox, _ = res.RowsAffected()
+	return inbox, outbox, nil
+}
