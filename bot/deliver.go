@@ -419,12 +419,8 @@ func (a *App) renderRow(ctx context.Context, r store.OutboxRow) (Delivery, error
 func (a *App) reveal(ctx context.Context, viewer int64, lang string, disclosure int64) ([]RenderedField, error) {
 	var fields []RenderedField
 	err := a.db.InTx(ctx, func(tx *store.Tx) error {
-		d, err := tx.Disclosure(ctx, disclosure)
-		if err != nil {
+		if _, err := viewerDisclosure(ctx, tx, disclosure, viewer); err != nil {
 			return err
-		}
-		if d.ViewerMemberID != viewer {
-			return ErrRevealRefused
 		}
 		p, err := tx.DisclosedPrivate(ctx, disclosure)
 		if err != nil {
@@ -441,4 +437,16 @@ func actorDest(ev Event) Destination {
 		return Destination{Kind: DestDM, Workspace: ev.Workspace, UserID: ev.UserID, UserName: ev.UserName}
 	}
 	return Destination{Kind: DestEphemeral, Workspace: ev.Workspace, ChannelID: ev.ChannelID, UserID: ev.UserID, UserName: ev.UserName}
+}
+
+// viewerDisclosure loads a disclosure row and checks that it names viewer.
+func viewerDisclosure(ctx context.Context, tx *store.Tx, id, viewer int64) (store.Disclosure, error) {
+	d, err := tx.Disclosure(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	if d.ViewerMemberID != viewer {
+		return d, ErrRevealRefused
+	}
+	return d, nil
 }

@@ -91,12 +91,9 @@ func (a *App) showUndelivered(ctx context.Context, sc scene) (flows.Result, erro
 func (a *App) redisclose(ctx context.Context, disclosure, viewer int64) (int64, error) {
 	var id int64
 	err := a.db.InTx(ctx, func(tx *store.Tx) error {
-		d, err := tx.Disclosure(ctx, disclosure)
+		d, err := viewerDisclosure(ctx, tx, disclosure, viewer)
 		if err != nil {
 			return err
-		}
-		if d.ViewerMemberID != viewer {
-			return ErrRevealRefused
 		}
 		d.Basis += "; shown in channel after an undelivered message"
 		id, err = tx.AddDisclosure(ctx, d)
