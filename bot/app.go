@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tend-community/tend/bot/ui"
@@ -34,6 +35,9 @@ type App struct {
 	metrics  Metrics
 	jobs     Scheduler
 	kicks    chan int64
+
+	mu          sync.Mutex
+	pausedUntil map[string]time.Time
 }
 
 // Scheduler puts jobs on the durable queue in the caller's transaction (bot/jobs).
@@ -78,7 +82,7 @@ func New(o Options) *App {
 	}
 	f := flows.New(o.DB, log)
 	return &App{db: o.DB, flows: f, cat: o.Catalog, log: log, roles: roles, adapters: map[string]Adapter{},
-		buttons: buttons(f), metrics: m, kicks: make(chan int64, 4096)}
+		buttons: buttons(f), metrics: m, kicks: make(chan int64, 4096), pausedUntil: map[string]time.Time{}}
 }
 
 // pressFunc is a flow step behind a button whose payload names a row.

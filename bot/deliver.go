@@ -333,6 +333,13 @@ func (a *App) send(ctx context.Context, r store.OutboxRow, final bool) error {
 		// Another replica may serve this platform; give it back.
 		return a.db.Retry(ctx, r.ID, a.db.Now().Add(SafetyNet), "no adapter here")
 	}
+	if until, paused := a.paused(r.Platform); paused {
+		// The platform asked everyone to wait: don't spend a request finding out again.
+		if err := a.db.Retry(ctx, r.ID, until, "platform rate limit"); err != nil {
+			return err
+		}
+		return &RateLimitError{RetryAfter: until.Sub(a.db.Now())}
+	}
 	d, err := a.renderRow(ctx, r)
 	if err != nil {
 		return a.failed(ctx, r, err)
@@ -353,6 +360,9 @@ func (a *App) send(ctx context.Context, r store.OutboxRow, final bool) error {
 		return a.failed(ctx, r, err)
 	case errors.As(err, &rl):
 		a.metrics.Delivery(r.Platform, "rate_limited")
+		if rl.Bucket == "" {
+			a.pause(r.Platform, a.db.Now().Add(rl.RetryAfter))
+		}
 		if rerr := a.db.Retry(ctx, r.ID, a.db.Now().Add(rl.RetryAfter), "rate limited"); rerr != nil {
 			return rerr
 		}
@@ -449,4 +459,21 @@ func viewerDisclosure(ctx context.Context, tx *store.Tx, id, viewer int64) (stor
 		return d, ErrRevealRefused
 	}
 	return d, nil
+}
+
+// pause holds every delivery on a platform until a global rate limit has passed; a
+// limit on one route or channel only holds the row that met it.
+func (a *App) pause(platform string, until time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if until.After(a.pausedUntil[platform]) {
+		a.pausedUntil[platform] = until
+	}
+}
+
+func (a *App) paused(platform string) (time.Time, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	until, ok := a.pausedUntil[platform]
+	return until, ok && until.After(a.db.Now())
 }

@@ -142,6 +142,29 @@ func TestRateLimitIsHonoured(t *testing.T) {
 	})
 }
 
+// A global rate limit holds every message on the platform, not only the one that met it.
+func TestGlobalRateLimitPausesThePlatform(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := cast(t, db)
+		ctx := context.Background()
+		calls := 0
+		h.Fake.FailWith(func(d bot.Delivery) error {
+			calls++
+			return &bot.RateLimitError{RetryAfter: time.Minute}
+		})
+		h.Ask("alice", nil) // a board card and a DM to bob
+		if calls != 1 {
+			t.Fatalf("the platform was asked %d times during a global limit, want 1", calls)
+		}
+		h.Fake.FailWith(nil)
+		h.Now = h.Now.Add(61 * time.Second)
+		_ = h.App.Flush(ctx)
+		if got := h.Fake.Take(); len(bottest.To(got, "#board")) != 1 || len(bottest.To(got, "@bob")) != 1 {
+			t.Fatalf("after the limit:\n%s", bottest.Dump(got))
+		}
+	})
+}
+
 // When a direct message cannot be delivered (the person closed their DMs), the board says
 // so naming only them, and a button shows it to them alone, writing a disclosure row.
 func TestClosedDMsFallBackToTheBoard(t *testing.T) {
