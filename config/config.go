@@ -22,6 +22,7 @@ type Config struct {
 	Encryption  Encryption  `toml:"encryption"`
 	Log         Log         `toml:"log"`
 	HTTP        HTTP        `toml:"http"`
+	Slack       Slack       `toml:"slack"`
 	Communities []Community `toml:"communities"`
 
 	// Path is the file the config was read from, "" when only defaults and env apply.
@@ -61,6 +62,18 @@ type HTTP struct {
 	// Listen is host:port, such as 127.0.0.1:9464 or :9464 (every interface). Empty (or
 	// "off", handy in the environment) turns the endpoint off. Default DefaultHTTPListen.
 	Listen string `toml:"listen"`
+}
+
+// Slack configures the Slack adapter; its tokens and signing secret are secrets
+// (TEND_SLACK_BOT_TOKEN, TEND_SLACK_APP_TOKEN, TEND_SLACK_SIGNING_SECRET, or *_FILE).
+type Slack struct {
+	// Mode is "socket" (default: no public URL needed) or "http" (Events API endpoints
+	// on the http.listen address, requests verified with the signing secret).
+	Mode string `toml:"mode"`
+	// ModeratorGroups and VettedGroups are Slack user group ids (S...) or handles whose
+	// members hold the moderator or vetted role.
+	ModeratorGroups []string `toml:"moderator_groups"`
+	VettedGroups    []string `toml:"vetted_groups"`
 }
 
 // DefaultHTTPListen is local only: metrics say how busy a community is, so exposing
@@ -163,6 +176,7 @@ func (c *Config) applyEnv() []error {
 	set("log.level", EnvLogLevel, &c.Log.Level)
 	set("log.format", EnvLogFormat, &c.Log.Format)
 	set("http.listen", EnvHTTPListen, &c.HTTP.Listen)
+	set("slack.mode", "TEND_SLACK_MODE", &c.Slack.Mode)
 	// The URL may carry a password, so it is a secret: env or _FILE.
 	if u, err := c.Secret(EnvDatabaseURL); err != nil {
 		errs = append(errs, err)

@@ -154,14 +154,20 @@ func EnsureLocalKey(path string) (created bool, err error) {
 type Token struct {
 	Env      string // e.g. TEND_SLACK_BOT_TOKEN
 	Platform string
+	// Needed is false when the platform's configured mode does not use this token (the
+	// Slack app token in HTTP mode, the signing secret in socket mode).
+	Needed   bool
 	Set      bool
 	FromFile bool  // set through Env_FILE
 	Err      error // both set, or the file cannot be read
+
+	mode string // the mode that needs it; "" for every mode
 }
 
 var platformTokens = []Token{
 	{Env: "TEND_SLACK_BOT_TOKEN", Platform: "slack"},
-	{Env: "TEND_SLACK_APP_TOKEN", Platform: "slack"},
+	{Env: "TEND_SLACK_APP_TOKEN", Platform: "slack", mode: "socket"},
+	{Env: "TEND_SLACK_SIGNING_SECRET", Platform: "slack", mode: "http"},
 	{Env: "TEND_DISCORD_TOKEN", Platform: "discord"},
 	{Env: "TEND_MATTERMOST_TOKEN", Platform: "mattermost"},
 }
@@ -173,7 +179,16 @@ func (c *Config) PlatformTokens() []Token {
 		v, err := c.Secret(t.Env)
 		t.Set, t.Err = v != "", err
 		t.FromFile = c.getenv(t.Env+"_FILE") != ""
+		t.Needed = t.mode == "" || t.mode == c.slackMode()
 		out = append(out, t)
 	}
 	return out
+}
+
+// slackMode is the Slack mode in effect: socket unless the config says http.
+func (c *Config) slackMode() string {
+	if c.Slack.Mode == "" {
+		return "socket"
+	}
+	return c.Slack.Mode
 }

@@ -44,6 +44,9 @@ func (c *Config) validate() []error {
 	if formats := []string{"text", "json"}; !slices.Contains(formats, c.Log.Format) {
 		bad("log.format %q%s must be %s", c.Log.Format, c.from("log.format"), oneOf(formats))
 	}
+	if m := c.Slack.Mode; m != "" && m != "socket" && m != "http" {
+		bad("slack.mode %q%s must be socket or http", m, c.from("slack.mode"))
+	}
 	if msg := listenProblem(c.HTTP.Listen); msg != "" {
 		bad("http.listen %q%s %s", c.HTTP.Listen, c.from("http.listen"), msg)
 	}

@@ -108,8 +108,10 @@ func (c *cli) doctorTokens(d *report, cfg *config.Config) {
 			d.problem("cli.doctor.token_bad", "Name", name, "Error", t.Err)
 		case t.Set:
 			d.ok("cli.doctor.token_set", "Name", name)
-		case used[t.Platform] > 0:
+		case used[t.Platform] > 0 && t.Needed:
 			d.problem("cli.doctor.token_missing", "Name", t.Env, "Platform", t.Platform)
+		case used[t.Platform] > 0:
+			d.ok("cli.doctor.token_not_needed", "Name", t.Env, "Platform", t.Platform)
 		default:
 			d.ok("cli.doctor.token_unused", "Name", t.Env, "Platform", t.Platform)
 		}

@@ -41,7 +41,7 @@ type cli struct {
 }
 
 // commands in the order usage lists them.
-var commands = []string{"serve", "console", "migrate", "doctor", "version", "help"}
+var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "version", "help"}
 
 // run is main without os.Exit; args exclude the program name.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -79,6 +79,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return c.doctor(ctx, rest)
 	case "serve":
 		return c.serve(ctx, rest)
+	case "bench":
+		return c.bench(ctx, rest)
+	case "manifest":
+		return c.manifest(rest)
 	case "console":
 		if err := runConsole(ctx, rest, stdin, stdout, stderr, c.consoleEnv()); err != nil {
 			c.fail(err)

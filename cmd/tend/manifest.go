@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Slack scopes tend needs, and no more: post and update its messages (chat:write), open
+// DMs (im:write) and read the DMs people write to it for the form dialogue (im:history),
+// the /tend command (commands), and user groups for roles (usergroups:read).
+var slackBotScopes = []string{"chat:write", "commands", "im:history", "im:write", "usergroups:read"}
+
+// slackBotEvents are the events tend subscribes to: direct messages to the bot and the
+// App Home being opened.
+var slackBotEvents = []string{"app_home_opened", "message.im"}
+
+// slackManifest builds a Slack app manifest (schema version 1). With base empty it uses
+// Socket Mode; with an https base URL it uses the HTTP endpoints under it.
+func slackManifest(name, base string) (map[string]any, error) {
+	if name == "" {
+		name = "tend"
+	}
+	if len(name) > 35 {
+		return nil, fmt.Errorf("the app name must be 35 characters at most")
+	}
+	command := map[string]any{
+		"command":       "/tend",
+		"description":   "Ask for help, offer help, and manage your data",
+		"usage_hint":    "help | ask | offer | volunteer | mine | privacy",
+		"should_escape": false,
+	}
+	settings := map[string]any{
+		"interactivity":          map[string]any{"is_enabled": true},
+		"event_subscriptions":    map[string]any{"bot_events": slackBotEvents},
+		"org_deploy_enabled":     false,
+		"socket_mode_enabled":    base == "",
+		"token_rotation_enabled": false,
+	}
+	if base != "" {
+		u, err := url.Parse(base)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return nil, fmt.Errorf("--url must be an https URL where Slack can reach tend, like https://tend.example.org")
+		}
+		base = strings.TrimRight(base, "/")
+		command["url"] = base + "/slack/commands"
+		settings["interactivity"] = map[string]any{"is_enabled": true, "request_url": base + "/slack/interactivity"}
+		settings["event_subscriptions"] = map[string]any{"bot_events": slackBotEvents, "request_url": base + "/slack/events"}
+	}
+	return map[string]any{
+		"_metadata": map[string]any{"major_version": 1, "minor_version": 1},
+		"display_information": map[string]any{
+			"name":             name,
+			"description":      "Mutual aid for a caring community: ask for and offer help, with consent and privacy.",
+			"background_color": "#2f5d50",
+		},
+		"features": map[string]any{
+			"app_home":       map[string]any{"home_tab_enabled": true, "messages_tab_enabled": true, "messages_tab_read_only_enabled": false},
+			"bot_user":       map[string]any{"display_name": name, "always_online": true},
+			"slash_commands": []any{command},
+			"shortcuts": []any{map[string]any{
+				"name": "Ask for help with this", "type": "message", "callback_id": "ask_with_this",
+				"description": "Start a request for help from this message (you choose what goes public)",
+			}},
+		},
+		"oauth_config": map[string]any{"scopes": map[string]any{"bot": slackBotScopes}},
+		"settings":     settings,
+	}, nil
+}
+
+// manifest prints an app manifest ready to paste into the platform's app settings.
+func (c *cli) manifest(args []string) int {
+	fs := c.flags("manifest")
+	name := fs.String("name", "tend", c.t("cli.manifest.flag_name"))
+	base := fs.String("url", "", c.t("cli.manifest.flag_url"))
+	if code := parse(fs, args); code >= 0 {
+		return code
+	}
+	rest := fs.Args()
+	if len(rest) == 0 || rest[0] != "slack" {
+		c.say(c.stderr, "cli.manifest.usage")
+		return exitUsage
+	}
+	// Flags may also follow the platform.
+	if code := parse(fs, rest[1:]); code >= 0 {
+		return code
+	}
+	if fs.NArg() != 0 {
+		c.say(c.stderr, "cli.manifest.usage")
+		return exitUsage
+	}
+	m, err := slackManifest(*name, *base)
+	if err != nil {
+		c.fail(err)
+		return exitUsage
+	}
+	out, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		c.fail(err)
+		return exitFailure
+	}
+	fmt.Fprintln(c.stdout, string(out))
+	return exitOK
+}
