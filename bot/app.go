@@ -209,6 +209,15 @@ func (a *App) storeReply(ctx context.Context, tx *store.Tx, ev Event, r Reply) e
 	return tx.SetEventReply(ctx, ev.Platform, ev.Workspace, ev.ID, string(b))
 }
 
+// read runs a read-only step in the event's transaction when there is one (no savepoint
+// needed: it writes nothing), else in a transaction of its own.
+func (a *App) read(ctx context.Context, fn func(tx *store.Tx) error) error {
+	if tx, ok := store.TxFrom(ctx); ok {
+		return fn(tx)
+	}
+	return a.db.InTx(ctx, fn)
+}
+
 // unavailable reports errors that mean the database cannot be reached right now.
 func unavailable(err error) bool {
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
@@ -235,7 +244,7 @@ func (a *App) systemReply(ev Event, id string) Reply {
 
 func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 	sc := scene{ev: ev}
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	err := a.read(ctx, func(tx *store.Tx) error {
 		b, err := tx.BindingFor(ctx, ev.Platform, ev.Workspace)
 		if err != nil {
 			return err

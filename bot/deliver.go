@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -267,7 +268,7 @@ func (a *App) Flush(ctx context.Context) error {
 // sweep delivers due rows until none it can take is left.
 func (a *App) sweep(ctx context.Context) error {
 	for {
-		ids, err := a.db.Due(ctx, 200)
+		ids, err := a.db.Due(ctx, a.platforms(), 200)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -279,7 +280,9 @@ func (a *App) sweep(ctx context.Context) error {
 			}
 			if ok {
 				progressed = true
-				if err := a.send(ctx, r, false); err != nil {
+				// A leased row is finished even when stopping: a cancel between the
+				// platform's accept and the record of it would send it twice.
+				if err := a.send(context.WithoutCancel(ctx), r, false); err != nil {
 					a.log.Debug("delivery postponed", "outbox", id, "err", err)
 				}
 			}
@@ -476,4 +479,14 @@ func (a *App) paused(platform string) (time.Time, bool) {
 	defer a.mu.Unlock()
 	until, ok := a.pausedUntil[platform]
 	return until, ok && until.After(a.db.Now())
+}
+
+// platforms lists the platforms this App has adapters for; it delivers only theirs.
+func (a *App) platforms() []string {
+	out := make([]string, 0, len(a.adapters))
+	for p := range a.adapters {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
 }

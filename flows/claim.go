@@ -90,6 +90,10 @@ func (s *Service) Claim(ctx context.Context, a Actor, slotID int64) (Result, err
 		if err != nil {
 			return Result{}, false, err
 		}
+		if r.CommunityID != a.CommunityID {
+			// A button from another community (or a forged one): nothing to see here.
+			return reply("error.gone"), false, nil
+		}
 		switch {
 		case r.Status == "matched":
 			return reply("claim.taken"), false, nil

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tend-community/tend/bot"
 	"github.com/tend-community/tend/bot/bottest"
 	"github.com/tend-community/tend/flows"
 	"github.com/tend-community/tend/store"
@@ -407,5 +408,36 @@ func TestMineListsWhatIsOpen(t *testing.T) {
 			t.Fatalf("paused bob was notified:\n%s", bottest.Dump(sent))
 		}
 		_ = context.Background()
+	})
+}
+
+// A button carrying another community's slot claims nothing there.
+func TestClaimStaysInItsCommunity(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := setup(t, db)
+		claim := h.MustButton(bottest.To(h.Ask("alice", nil), "#board"), flows.ActClaim)
+		ctx := context.Background()
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			other, err := tx.ApplyCommunity(ctx, store.CommunitySetup{
+				Community:  store.Community{Slug: "elsewhere", Name: "Elsewhere", Locale: "en", Timezone: "UTC", RetentionDays: 30},
+				Categories: []store.Category{{Key: "ride", Tier: "member"}},
+				Bindings:   []store.Binding{{Platform: bottest.Platform, Workspace: "ws2", BoardChannel: "b", ModeratorsChannel: "m"}},
+			})
+			if err != nil {
+				return err
+			}
+			_, _, err = tx.CreateMember(ctx, other, bottest.Platform, "mallory", "Mallory", "", flows.NoticeVersion, store.Evidence{Surface: "test"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		reply, err := h.App.Handle(ctx, bot.Event{ID: "x1", Platform: bottest.Platform, Workspace: "ws2", UserID: "mallory",
+			Kind: bot.EventButton, ChannelID: "b", Action: claim.Action, Payload: claim.Payload})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM claims`); n != 0 {
+			t.Fatalf("a member of another community claimed: %+v", reply)
+		}
 	})
 }

@@ -112,6 +112,8 @@ func (s *Service) JoinForm(ctx context.Context, tx *store.Tx, a Actor, sl store.
 		return Result{}, err
 	}
 	switch {
+	case o.CommunityID != a.CommunityID:
+		return reply("error.gone"), nil
 	case o.VolunteerID == a.MemberID:
 		return reply("offer.own"), nil
 	case o.Status == "cancelled" || o.Status == "done":
@@ -143,6 +145,9 @@ func (s *Service) Join(ctx context.Context, a Actor, slotID int64, in map[string
 		o, err := tx.Offer(ctx, sl.OfferID.Int64)
 		if err != nil {
 			return Result{}, err
+		}
+		if o.CommunityID != a.CommunityID {
+			return reply("error.gone"), nil
 		}
 		if o.VolunteerID == a.MemberID {
 			return reply("offer.own"), nil

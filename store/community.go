@@ -56,6 +56,7 @@ type CommunitySetup struct {
 // ApplyCommunity creates the community named by its slug or brings its settings in line
 // with setup, and returns its id.
 func (tx *Tx) ApplyCommunity(ctx context.Context, s CommunitySetup) (int64, error) {
+	tx.cache = nil
 	c := s.Community
 	var id int64
 	err := tx.get(ctx, &id, `SELECT id FROM communities WHERE slug = ?`, c.Slug)
@@ -108,9 +109,11 @@ func (tx *Tx) ApplyCommunity(ctx context.Context, s CommunitySetup) (int64, erro
 
 // Community loads a community by id.
 func (tx *Tx) Community(ctx context.Context, id int64) (Community, error) {
-	var c Community
-	err := tx.get(ctx, &c, `SELECT * FROM communities WHERE id = ?`, id)
-	return c, wrap(err, "community")
+	return cached(tx, fmt.Sprint("community:", id), func() (Community, error) {
+		var c Community
+		err := tx.get(ctx, &c, `SELECT * FROM communities WHERE id = ?`, id)
+		return c, wrap(err, "community")
+	})
 }
 
 // Categories lists a community's categories in their configured order.
@@ -122,9 +125,11 @@ func (tx *Tx) Categories(ctx context.Context, community int64) ([]Category, erro
 
 // Category loads one category; ErrNotFound when the community has no such category.
 func (tx *Tx) Category(ctx context.Context, community int64, key string) (Category, error) {
-	var c Category
-	err := tx.get(ctx, &c, `SELECT * FROM categories WHERE community_id = ? AND key = ?`, community, key)
-	return c, wrap(err, "category")
+	return cached(tx, fmt.Sprint("category:", community, ":", key), func() (Category, error) {
+		var c Category
+		err := tx.get(ctx, &c, `SELECT * FROM categories WHERE community_id = ? AND key = ?`, community, key)
+		return c, wrap(err, "category")
+	})
 }
 
 // CrisisResources lists a community's crisis resources.
@@ -136,16 +141,20 @@ func (tx *Tx) CrisisResources(ctx context.Context, community int64) ([]CrisisRes
 
 // BindingFor finds the community bound to a platform space.
 func (tx *Tx) BindingFor(ctx context.Context, platform, workspace string) (Binding, error) {
-	var b Binding
-	err := tx.get(ctx, &b, `SELECT * FROM space_bindings WHERE platform = ? AND workspace = ?`, platform, workspace)
-	return b, wrap(err, "space binding")
+	return cached(tx, "binding:"+platform+"/"+workspace, func() (Binding, error) {
+		var b Binding
+		err := tx.get(ctx, &b, `SELECT * FROM space_bindings WHERE platform = ? AND workspace = ?`, platform, workspace)
+		return b, wrap(err, "space binding")
+	})
 }
 
 // Bindings lists every space a community is bound to.
 func (tx *Tx) Bindings(ctx context.Context, community int64) ([]Binding, error) {
-	var bs []Binding
-	err := tx.sel(ctx, &bs, `SELECT * FROM space_bindings WHERE community_id = ? ORDER BY platform, workspace`, community)
-	return bs, wrap(err, "space bindings")
+	return cached(tx, fmt.Sprint("bindings:", community), func() ([]Binding, error) {
+		var bs []Binding
+		err := tx.sel(ctx, &bs, `SELECT * FROM space_bindings WHERE community_id = ? ORDER BY platform, workspace`, community)
+		return bs, wrap(err, "space bindings")
+	})
 }
 
 // wrap adds context to an error, keeping ErrNotFound recognisable.

@@ -87,6 +87,21 @@ func createPrivate(dsn string) error {
 	return f.Close()
 }
 
+// withBinaryParameters asks lib/pq to send parameters in binary, which lets it run a
+// parameterised statement in one round trip instead of two. An explicit setting wins.
+func withBinaryParameters(dsn string) string {
+	if strings.Contains(dsn, "binary_parameters") {
+		return dsn
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if strings.Contains(dsn, "?") {
+			return dsn + "&binary_parameters=yes"
+		}
+		return dsn + "?binary_parameters=yes"
+	}
+	return dsn + " binary_parameters=yes"
+}
+
 func inMemory(dsn string) bool {
 	return strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory") ||
 		strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")) == ""
@@ -104,7 +119,7 @@ func Open(ctx context.Context, dsn string, keys *Keyring) (*DB, error) {
 	)
 	switch eng {
 	case Postgres:
-		x, err = sqlx.Open("postgres", dsn)
+		x, err = sqlx.Open("postgres", withBinaryParameters(dsn))
 		if err == nil {
 			x.SetMaxOpenConns(40)
 			x.SetMaxIdleConns(20)
@@ -151,6 +166,31 @@ type Tx struct {
 	x  *sqlx.Tx
 	db *DB
 	sp int
+	// cache holds rows that do not change within one transaction (a community, its
+	// bindings, a member), so a flow step reads each once.
+	cache map[string]any
+}
+
+// cached returns the value under key, loading it once per transaction.
+func cached[T any](tx *Tx, key string, load func() (T, error)) (T, error) {
+	if v, ok := tx.cache[key]; ok {
+		return v.(T), nil
+	}
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	if tx.cache == nil {
+		tx.cache = map[string]any{}
+	}
+	tx.cache[key] = v
+	return v, nil
+}
+
+// TxFrom returns the transaction a context from WithTx carries.
+func TxFrom(ctx context.Context) (*Tx, bool) {
+	tx, ok := ctx.Value(txKey{}).(*Tx)
+	return tx, ok
 }
 
 type txKey struct{}

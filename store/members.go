@@ -68,9 +68,11 @@ func (tx *Tx) MemberByIdentity(ctx context.Context, community int64, platform, u
 
 // Member loads a member by id.
 func (tx *Tx) Member(ctx context.Context, id int64) (Member, error) {
-	var m Member
-	err := tx.get(ctx, &m, `SELECT * FROM members WHERE id = ?`, id)
-	return m, wrap(err, "member")
+	return cached(tx, fmt.Sprint("member:", id), func() (Member, error) {
+		var m Member
+		err := tx.get(ctx, &m, `SELECT * FROM members WHERE id = ?`, id)
+		return m, wrap(err, "member")
+	})
 }
 
 // IdentitiesOf lists the platform accounts of a member.

@@ -56,8 +56,8 @@ func (db *DB) Lease(ctx context.Context, id int64, leaseFor time.Duration) (Outb
 	now := db.now().UnixMilli()
 	res, err := db.X.ExecContext(ctx, db.X.Rebind(`UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1
 		WHERE id = ? AND next_attempt_at <= ? AND (state = 'pending' OR (state = 'sending' AND lease_until < ?))
-		AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.card_key <> '' AND o2.card_key = outbox.card_key
-			AND o2.platform = outbox.platform AND o2.workspace = outbox.workspace AND o2.id < outbox.id AND o2.state IN ('pending', 'sending'))`),
+		AND (outbox.card_key = '' OR NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.card_key <> '' AND o2.card_key = outbox.card_key
+			AND o2.platform = outbox.platform AND o2.workspace = outbox.workspace AND o2.id < outbox.id AND o2.state IN ('pending', 'sending')))`),
 		now+leaseFor.Milliseconds(), id, now, now)
 	if err != nil {
 		return OutboxRow{}, false, wrap(err, "lease outbox")
@@ -70,12 +70,20 @@ func (db *DB) Lease(ctx context.Context, id int64, leaseFor time.Duration) (Outb
 	return r, err == nil, wrap(err, "leased row")
 }
 
-// Due lists ids of rows ready to send, oldest first.
-func (db *DB) Due(ctx context.Context, limit int) ([]int64, error) {
+// Due lists ids of rows ready to send on the given platforms, oldest first.
+func (db *DB) Due(ctx context.Context, platforms []string, limit int) ([]int64, error) {
+	if len(platforms) == 0 {
+		return nil, nil
+	}
 	now := db.now().UnixMilli()
+	q := `SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?
+		AND (state = 'pending' OR lease_until < ?) AND platform IN (?` + repeat(", ?", len(platforms)-1) + `) ORDER BY id LIMIT ?`
+	args := []any{now, now}
+	for _, p := range platforms {
+		args = append(args, p)
+	}
 	var ids []int64
-	err := db.X.SelectContext(ctx, &ids, db.X.Rebind(`SELECT id FROM outbox WHERE next_attempt_at <= ?
-		AND (state = 'pending' OR (state = 'sending' AND lease_until < ?)) ORDER BY id LIMIT ?`), now, now, limit)
+	err := db.X.SelectContext(ctx, &ids, db.X.Rebind(q), append(args, limit)...)
 	return ids, wrap(err, "due outbox")
 }
 
