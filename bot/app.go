@@ -245,24 +245,18 @@ func (a *App) systemReply(ev Event, id string) Reply {
 func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 	sc := scene{ev: ev}
 	err := a.read(ctx, func(tx *store.Tx) error {
-		b, err := tx.BindingFor(ctx, ev.Platform, ev.Workspace)
+		found, err := tx.ResolveScene(ctx, ev.Platform, ev.Workspace, ev.UserID)
 		if err != nil {
 			return err
 		}
-		sc.binding = b
-		if sc.community, err = tx.Community(ctx, b.CommunityID); err != nil {
-			return err
-		}
-		m, err := tx.MemberByIdentity(ctx, b.CommunityID, ev.Platform, ev.UserID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		mod, vetted := a.roles(b.CommunityID, ev.Platform, ev.UserID)
+		sc.binding, sc.community = found.Binding, found.Community
+		m := found.Member
+		mod, vetted := a.roles(sc.binding.CommunityID, ev.Platform, ev.UserID)
 		locale := ev.Locale
 		if locale == "" {
 			locale = m.Locale
 		}
-		sc.actor = flows.Actor{CommunityID: b.CommunityID, MemberID: m.ID, Platform: ev.Platform, UserID: ev.UserID,
+		sc.actor = flows.Actor{CommunityID: sc.binding.CommunityID, MemberID: m.ID, Platform: ev.Platform, UserID: ev.UserID,
 			Name: ev.UserName, Locale: locale, Moderator: mod, Vetted: vetted, EventID: ev.ID, Surface: ev.Platform}
 		return nil
 	})

@@ -75,19 +75,22 @@ func (tx *Tx) SlotOfOffer(ctx context.Context, offer int64) (Slot, error) {
 // UPDATE, so the database, not the application, keeps the count within capacity; the
 // partial unique index keeps a person from holding the same slot twice.
 func (tx *Tx) TakeSlot(ctx context.Context, slot, member int64, private Private) (int64, error) {
-	var held int
-	if err := tx.get(ctx, &held, `SELECT COUNT(*) FROM claims WHERE slot_id = ? AND member_id = ? AND state IN ('offered', 'accepted', 'done')`,
-		slot, member); err != nil {
-		return 0, wrap(err, "claim check")
-	}
-	if held > 0 {
-		return 0, ErrAlreadyClaimed
-	}
-	n, err := tx.exec(ctx, `UPDATE slots SET taken = taken + 1 WHERE id = ? AND taken < capacity`, slot)
+	n, err := tx.exec(ctx, `UPDATE slots SET taken = taken + 1 WHERE id = ? AND taken < capacity
+		AND NOT EXISTS (SELECT 1 FROM claims WHERE slot_id = ? AND member_id = ? AND state IN ('offered', 'accepted', 'done'))`,
+		slot, slot, member)
 	if err != nil {
 		return 0, wrap(err, "take slot")
 	}
 	if n == 0 {
+		// Only the refusal needs to know which refusal it is.
+		var held int
+		if err := tx.get(ctx, &held, `SELECT COUNT(*) FROM claims WHERE slot_id = ? AND member_id = ? AND state IN ('offered', 'accepted', 'done')`,
+			slot, member); err != nil {
+			return 0, wrap(err, "claim check")
+		}
+		if held > 0 {
+			return 0, ErrAlreadyClaimed
+		}
 		return 0, ErrSlotFull
 	}
 	now := tx.Now()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -166,4 +167,60 @@ func wrap(err error, what string) error {
 		return fmt.Errorf("store: %s: %w", what, ErrNotFound)
 	}
 	return fmt.Errorf("store: %s: %w", what, err)
+}
+
+// Scene is who acted and where, as one query finds it: the space's binding, its
+// community, and the member behind the platform account (ID 0 when not a member).
+type Scene struct {
+	Binding   Binding
+	Community Community
+	Member    Member
+}
+
+// ResolveScene loads the binding of a platform space, its community and the member of a
+// platform account in one round trip, and keeps them for the rest of the transaction.
+func (tx *Tx) ResolveScene(ctx context.Context, platform, workspace, userID string) (Scene, error) {
+	var row struct {
+		Binding
+		CID        int64          `db:"c_id"`
+		CSlug      string         `db:"c_slug"`
+		CName      string         `db:"c_name"`
+		CLocale    string         `db:"c_locale"`
+		CTimezone  string         `db:"c_timezone"`
+		CRegion    string         `db:"c_region"`
+		CRetention int            `db:"c_retention_days"`
+		COfficer   string         `db:"c_privacy_officer"`
+		CCreated   int64          `db:"c_created_at"`
+		MID        sql.NullInt64  `db:"m_id"`
+		MName      sql.NullString `db:"m_display_name"`
+		MLocale    sql.NullString `db:"m_locale"`
+		MNotice    sql.NullString `db:"m_notice_version"`
+		MAccepted  sql.NullInt64  `db:"m_accepted_at"`
+		MCreated   sql.NullInt64  `db:"m_created_at"`
+	}
+	err := tx.get(ctx, &row, `SELECT b.platform, b.workspace, b.community_id, b.board_channel, b.moderators_channel,
+		c.id AS c_id, c.slug AS c_slug, c.name AS c_name, c.locale AS c_locale, c.timezone AS c_timezone, c.region AS c_region,
+		c.retention_days AS c_retention_days, c.privacy_officer AS c_privacy_officer, c.created_at AS c_created_at,
+		m.id AS m_id, m.display_name AS m_display_name, m.locale AS m_locale, m.notice_version AS m_notice_version,
+		m.accepted_at AS m_accepted_at, m.created_at AS m_created_at
+		FROM space_bindings b JOIN communities c ON c.id = b.community_id
+		LEFT JOIN identities i ON i.community_id = b.community_id AND i.platform = b.platform AND i.platform_user_id = ?
+		LEFT JOIN members m ON m.id = i.member_id
+		WHERE b.platform = ? AND b.workspace = ?`, userID, platform, workspace)
+	if err != nil {
+		return Scene{}, wrap(err, "scene")
+	}
+	sc := Scene{Binding: row.Binding, Community: Community{ID: row.CID, Slug: row.CSlug, Name: row.CName, Locale: row.CLocale,
+		Timezone: row.CTimezone, Region: row.CRegion, RetentionDays: row.CRetention, PrivacyOfficer: row.COfficer, CreatedAt: row.CCreated}}
+	if tx.cache == nil {
+		tx.cache = map[string]any{}
+	}
+	tx.cache["binding:"+platform+"/"+workspace] = sc.Binding
+	tx.cache[fmt.Sprint("community:", sc.Community.ID)] = sc.Community
+	if row.MID.Valid {
+		sc.Member = Member{ID: row.MID.Int64, CommunityID: sc.Community.ID, DisplayName: row.MName.String, Locale: row.MLocale.String,
+			NoticeVersion: row.MNotice.String, AcceptedAt: row.MAccepted.Int64, CreatedAt: row.MCreated.Int64}
+		tx.cache[fmt.Sprint("member:", sc.Member.ID)] = sc.Member
+	}
+	return sc, nil
 }
