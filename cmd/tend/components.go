@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tend-community/tend/adapters/loopback"
+	slackad "github.com/tend-community/tend/adapters/slack"
 	"github.com/tend-community/tend/bot"
 	"github.com/tend-community/tend/bot/jobs"
 	"github.com/tend-community/tend/config"
@@ -26,7 +27,10 @@ const deliveryWorkers = 8
 // outbox gauges and every platform adapter this build has for the configured spaces.
 // With no adapter to run it builds nothing, and serve says what is missing.
 func platformComponents(env *serveEnv) ([]component, error) {
-	var adapters []bot.Adapter
+	var (
+		adapters []bot.Adapter
+		sl       *slackad.Adapter
+	)
 	for platform := range usedPlatforms(env.cfg) {
 		switch platform {
 		case loopback.Platform:
@@ -38,6 +42,13 @@ func platformComponents(env *serveEnv) ([]component, error) {
 				return nil, fmt.Errorf("the loopback platform needs %s (where to deliver messages)", EnvLoopbackURL)
 			}
 			adapters = append(adapters, loopback.New(url, nil))
+		case slackad.Platform:
+			ad, err := slackAdapter(env)
+			if err != nil {
+				return nil, err
+			}
+			sl = ad
+			adapters = append(adapters, ad)
 		default:
 			env.log.Warn("no adapter for this platform in this build", "platform", platform)
 		}
@@ -45,9 +56,18 @@ func platformComponents(env *serveEnv) ([]component, error) {
 	if len(adapters) == 0 {
 		return nil, nil
 	}
-	roles, err := communityRoles(context.Background(), env.db, env.cfg.Communities)
+	configRoles, err := communityRoles(context.Background(), env.db, env.cfg.Communities)
 	if err != nil {
 		return nil, err
+	}
+	groups := &slackRoles{ad: sl, log: env.log}
+	roles := func(community int64, platform, user string) (bool, bool) {
+		mod, vetted := configRoles(community, platform, user)
+		if platform == slackad.Platform {
+			gm, gv := groups.of(user)
+			mod, vetted = mod || gm, vetted || gv
+		}
+		return mod, vetted
 	}
 	app := bot.New(bot.Options{DB: env.db, Catalog: env.cat, Logger: env.log, Roles: roles, Metrics: env.metrics})
 	for _, ad := range adapters {
@@ -70,7 +90,139 @@ func platformComponents(env *serveEnv) ([]component, error) {
 			comps = append(comps, in)
 		}
 	}
+	if sl != nil {
+		comps = append(comps, groups)
+		if env.cfg.Slack.Mode == slackad.ModeHTTP {
+			in := &intakeComponent{name: "slack http", handler: sl.HTTPHandler(app)}
+			env.routes["/slack/"] = in
+			comps = append(comps, in)
+		} else {
+			comps = append(comps, &socketComponent{ad: sl, h: app, env: env})
+		}
+	}
 	return comps, nil
+}
+
+// slackAdapter builds the Slack adapter from the config and the secrets.
+func slackAdapter(env *serveEnv) (*slackad.Adapter, error) {
+	get := func(name string) (string, error) { return env.cfg.Secret(name) }
+	botToken, err := get("TEND_SLACK_BOT_TOKEN")
+	if err != nil {
+		return nil, err
+	}
+	appToken, err := get("TEND_SLACK_APP_TOKEN")
+	if err != nil {
+		return nil, err
+	}
+	secret, err := get("TEND_SLACK_SIGNING_SECRET")
+	if err != nil {
+		return nil, err
+	}
+	locale := ""
+	for _, c := range env.cfg.Communities {
+		for _, sp := range c.Spaces {
+			if sp.Platform == slackad.Platform && locale == "" {
+				locale = c.Locale
+			}
+		}
+	}
+	return slackad.New(slackad.Config{BotToken: botToken, AppToken: appToken, SigningSecret: secret, Mode: env.cfg.Slack.Mode,
+		ModeratorGroups: env.cfg.Slack.ModeratorGroups, VettedGroups: env.cfg.Slack.VettedGroups, Locale: locale}, env.log)
+}
+
+// socketComponent holds the Slack Socket Mode connection; the library reconnects by
+// itself, and a connection that cannot be made at all (a revoked token) stops serve.
+type socketComponent struct {
+	ad     *slackad.Adapter
+	h      bot.Handler
+	env    *serveEnv
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (s *socketComponent) Name() string { return "slack socket mode" }
+
+func (s *socketComponent) Start(context.Context) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel, s.done = cancel, make(chan struct{})
+	go func() {
+		defer close(s.done)
+		if err := s.ad.Run(ctx, s.h); err != nil && ctx.Err() == nil {
+			s.env.abort(s.Name(), err)
+		}
+	}()
+	return nil
+}
+
+func (s *socketComponent) Stop(ctx context.Context) error {
+	s.cancel()
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// slackRoles keeps the members of the configured Slack user groups, refreshed every few
+// minutes; a failed refresh keeps the last known members and says so in the log.
+type slackRoles struct {
+	ad     *slackad.Adapter
+	log    interface{ Warn(string, ...any) }
+	mu     sync.Mutex
+	mods   map[string]bool
+	vetted map[string]bool
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (r *slackRoles) of(user string) (bool, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mods[user], r.vetted[user]
+}
+
+func (r *slackRoles) refresh(ctx context.Context) {
+	mods, vetted, err := r.ad.Roles(ctx)
+	if err != nil {
+		r.log.Warn("slack user groups could not be read; keeping the last known roles", "err", err)
+		return
+	}
+	r.mu.Lock()
+	r.mods, r.vetted = mods, vetted
+	r.mu.Unlock()
+}
+
+func (r *slackRoles) Name() string { return "slack roles" }
+
+func (r *slackRoles) Start(ctx context.Context) error {
+	r.refresh(ctx)
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel, r.done = cancel, make(chan struct{})
+	go func() {
+		defer close(r.done)
+		t := time.NewTicker(5 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-t.C:
+				r.refresh(runCtx)
+			}
+		}
+	}()
+	return nil
+}
+
+func (r *slackRoles) Stop(ctx context.Context) error {
+	r.cancel()
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // communityRoles maps the moderators and vetted volunteers named in config to their

@@ -5,16 +5,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	slackad "github.com/tend-community/tend/adapters/slack"
 )
-
-// Slack scopes tend needs, and no more: post and update its messages (chat:write), open
-// DMs (im:write) and read the DMs people write to it for the form dialogue (im:history),
-// the /tend command (commands), and user groups for roles (usergroups:read).
-var slackBotScopes = []string{"chat:write", "commands", "im:history", "im:write", "usergroups:read"}
-
-// slackBotEvents are the events tend subscribes to: direct messages to the bot and the
-// App Home being opened.
-var slackBotEvents = []string{"app_home_opened", "message.im"}
 
 // slackManifest builds a Slack app manifest (schema version 1). With base empty it uses
 // Socket Mode; with an https base URL it uses the HTTP endpoints under it.
@@ -26,14 +19,14 @@ func slackManifest(name, base string) (map[string]any, error) {
 		return nil, fmt.Errorf("the app name must be 35 characters at most")
 	}
 	command := map[string]any{
-		"command":       "/tend",
+		"command":       slackad.Command,
 		"description":   "Ask for help, offer help, and manage your data",
 		"usage_hint":    "help | ask | offer | volunteer | mine | privacy",
 		"should_escape": false,
 	}
 	settings := map[string]any{
 		"interactivity":          map[string]any{"is_enabled": true},
-		"event_subscriptions":    map[string]any{"bot_events": slackBotEvents},
+		"event_subscriptions":    map[string]any{"bot_events": slackad.BotEvents},
 		"org_deploy_enabled":     false,
 		"socket_mode_enabled":    base == "",
 		"token_rotation_enabled": false,
@@ -44,9 +37,9 @@ func slackManifest(name, base string) (map[string]any, error) {
 			return nil, fmt.Errorf("--url must be an https URL where Slack can reach tend, like https://tend.example.org")
 		}
 		base = strings.TrimRight(base, "/")
-		command["url"] = base + "/slack/commands"
-		settings["interactivity"] = map[string]any{"is_enabled": true, "request_url": base + "/slack/interactivity"}
-		settings["event_subscriptions"] = map[string]any{"bot_events": slackBotEvents, "request_url": base + "/slack/events"}
+		command["url"] = base + slackad.PathCommands
+		settings["interactivity"] = map[string]any{"is_enabled": true, "request_url": base + slackad.PathInteractivity}
+		settings["event_subscriptions"] = map[string]any{"bot_events": slackad.BotEvents, "request_url": base + slackad.PathEvents}
 	}
 	return map[string]any{
 		"_metadata": map[string]any{"major_version": 1, "minor_version": 1},
@@ -60,11 +53,11 @@ func slackManifest(name, base string) (map[string]any, error) {
 			"bot_user":       map[string]any{"display_name": name, "always_online": true},
 			"slash_commands": []any{command},
 			"shortcuts": []any{map[string]any{
-				"name": "Ask for help with this", "type": "message", "callback_id": "ask_with_this",
+				"name": "Ask for help with this", "type": "message", "callback_id": slackad.ShortcutAsk,
 				"description": "Start a request for help from this message (you choose what goes public)",
 			}},
 		},
-		"oauth_config": map[string]any{"scopes": map[string]any{"bot": slackBotScopes}},
+		"oauth_config": map[string]any{"scopes": map[string]any{"bot": slackad.BotScopes}},
 		"settings":     settings,
 	}, nil
 }
