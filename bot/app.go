@@ -43,7 +43,6 @@ type App struct {
 // Scheduler puts jobs on the durable queue in the caller's transaction (bot/jobs).
 type Scheduler interface {
 	Schedule(ctx context.Context, tx *store.Tx, jobs []flows.Job) error
-	ScheduleDelivery(ctx context.Context, tx *store.Tx, outboxID int64, at time.Time) error
 }
 
 // Metrics receives what the bot counts (obs.Metrics).
@@ -111,8 +110,8 @@ func buttons(f *flows.Service) map[string]pressFunc {
 // Attach registers an adapter for its platform.
 func (a *App) Attach(ad Adapter) { a.adapters[ad.Platform()] = ad }
 
-// UseScheduler connects the durable job queue: flow jobs and delivery safety nets are
-// scheduled in the same transaction as the change that calls for them.
+// UseScheduler connects the durable job queue: flow jobs are scheduled in the same
+// transaction as the change that calls for them.
 func (a *App) UseScheduler(s Scheduler) { a.jobs = s }
 
 // Flows exposes the flow service (the command line calls the same flows).

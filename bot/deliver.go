@@ -19,8 +19,8 @@ import (
 // place that is not one person's direct messages. It is a bug guard: flows never do it.
 var ErrRevealRefused = errors.New("bot: private details may only go to a direct message")
 
-// SafetyNet is how long after the commit a durable delivery job retries a message that
-// the immediate delivery did not get out (a crash, a failure).
+// SafetyNet is how long a row waits when this process has no adapter for its platform,
+// before the sweep (here or on another replica) looks at it again.
 const SafetyNet = 10 * time.Second
 
 // commit turns a flow's result into the reply for the interaction and outbox rows for
@@ -81,7 +81,7 @@ func (a *App) commit(ctx context.Context, tx *store.Tx, sc scene, res flows.Resu
 	return reply, ids, nil
 }
 
-// enqueue writes one outbox row and its safety-net delivery job.
+// enqueue writes one outbox row.
 func (a *App) enqueue(ctx context.Context, tx *store.Tx, key string, t target, o ui.Out) (int64, error) {
 	if o.Card.Reveal != 0 && (t.dest.Kind != DestDM || t.member == 0) {
 		return 0, ErrRevealRefused
@@ -95,16 +95,9 @@ func (a *App) enqueue(ctx context.Context, tx *store.Tx, key string, t target, o
 	if t.member != 0 {
 		row.MemberID.Int64, row.MemberID.Valid = t.member, true
 	}
-	id, err := tx.Enqueue(ctx, row)
-	if err != nil {
-		return 0, err
-	}
-	if a.jobs != nil {
-		if err := a.jobs.ScheduleDelivery(ctx, tx, id, a.db.Now().Add(SafetyNet)); err != nil {
-			return 0, err
-		}
-	}
-	return id, nil
+	// The outbox row is its own durable queue entry: the workers take it at once, and
+	// every replica's sweep takes it again after a crash or a back-off.
+	return tx.Enqueue(ctx, row)
 }
 
 // target is one concrete place an Out goes to.
@@ -329,8 +322,13 @@ const Lease = 30 * time.Second
 // offs that ended, leases of crashed senders).
 const SweepEvery = 2 * time.Second
 
+// MaxAttempts is how many times a message is tried before it counts as undeliverable
+// and its reader or the moderators are told instead.
+const MaxAttempts = 10
+
 // send renders a leased row for its reader and hands it to the adapter.
 func (a *App) send(ctx context.Context, r store.OutboxRow, final bool) error {
+	final = final || r.Attempts >= MaxAttempts
 	ad, ok := a.adapters[r.Platform]
 	if !ok {
 		// Another replica may serve this platform; give it back.

@@ -119,6 +119,34 @@ func TestTransientFailureRetriesLater(t *testing.T) {
 	})
 }
 
+// A message that keeps failing is not retried forever: after MaxAttempts it counts as
+// undeliverable and the moderators are told.
+func TestRetriesEnd(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := cast(t, db)
+		ctx := context.Background()
+		h.Fake.FailWith(func(d bot.Delivery) error {
+			if d.To.ChannelID == bottest.Board {
+				return errors.New("502 bad gateway")
+			}
+			return nil
+		})
+		h.Ask("alice", nil)
+		for i := 0; i < bot.MaxAttempts+2; i++ {
+			h.Now = h.Now.Add(10 * time.Minute)
+			if err := h.App.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND attempts = ?`, bot.MaxAttempts); n != 1 {
+			t.Fatalf("failed rows after %d attempts = %d, want 1", bot.MaxAttempts, n)
+		}
+		if got := bottest.To(h.Fake.History(), "#"+bottest.Moderators); !bottest.Contains(got, "could not be delivered") {
+			t.Fatalf("moderators were not told:\n%s", bottest.Dump(h.Fake.History()))
+		}
+	})
+}
+
 // A 429 waits exactly as long as the platform asked before trying again.
 func TestRateLimitIsHonoured(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {

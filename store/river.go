@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -66,8 +67,13 @@ func (db *DB) MigrateJobs(ctx context.Context) error {
 		// transaction. On SQLite another process (tend migrate up next to serve) may apply
 		// the same version in between; that transaction then fails whole, and the next
 		// pass sees the version as applied.
-		if err == nil || db.Engine != SQLite || attempt == 5 || !strings.Contains(err.Error(), "already exists") {
+		if err == nil || db.Engine != SQLite || attempt == 8 || !racedMigration(err) {
 			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
 		}
 	}
 	if err != nil {
@@ -100,4 +106,13 @@ func advisoryKey(s string) int64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(s))
 	return int64(h.Sum64())
+}
+
+// racedMigration recognises the ways a River migration step fails on SQLite when another
+// process applied the same step in between: the object it creates already exists, or
+// the one it drops is already gone.
+func racedMigration(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "already exists") || strings.Contains(s, "no such index") ||
+		strings.Contains(s, "no such table") || strings.Contains(s, "duplicate column")
 }
