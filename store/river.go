@@ -114,5 +114,6 @@ func advisoryKey(s string) int64 {
 func racedMigration(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "already exists") || strings.Contains(s, "no such index") ||
-		strings.Contains(s, "no such table") || strings.Contains(s, "duplicate column")
+		strings.Contains(s, "no such table") || strings.Contains(s, "duplicate column") ||
+		strings.Contains(s, "UNIQUE constraint failed")
 }
