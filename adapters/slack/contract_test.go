@@ -107,8 +107,18 @@ func (d *contractDriver) Board() string        { return contractBoard }
 // UserID is a Slack-like user id: "alice" is UALICE.
 func (d *contractDriver) UserID(name string) string { return "U" + strings.ToUpper(name) }
 
-// displayName is the name Slack sends with a person's actions (user_name, user.name).
+// displayName is the name Slack shows for a person ("Alice"), which users.info gives as
+// the profile's display_name. Slack sends only the handle ("alice") with their actions
+// (user_name, user.name).
 func displayName(name string) string { return strings.ToUpper(name[:1]) + name[1:] }
+
+// person makes sure name is in the workspace users.info describes, and returns their
+// user id.
+func (d *contractDriver) person(name string) string {
+	uid := d.UserID(name)
+	d.api.addUser(uid, name, displayName(name), displayName(name)+" Tremblay")
+	return uid
+}
 
 func (d *contractDriver) Connect(t *testing.T, h bot.Handler) {
 	d.srv = httptest.NewServer(d.adapter.HTTPHandler(h))
@@ -358,7 +368,7 @@ func (d *contractDriver) payload(t *testing.T, p map[string]any) []byte {
 }
 
 func (d *contractDriver) user(name string) map[string]any {
-	return map[string]any{"id": d.UserID(name), "username": displayName(name), "name": displayName(name), "team_id": contractTeam}
+	return map[string]any{"id": d.person(name), "username": name, "name": name, "team_id": contractTeam}
 }
 
 func (d *contractDriver) Command(t *testing.T, user, text string) {
@@ -370,10 +380,10 @@ func (d *contractDriver) Command(t *testing.T, user, text string) {
 // it returns the command's trigger id.
 func (d *contractDriver) command(t *testing.T, user, text string) string {
 	t.Helper()
-	uid, trigger := d.UserID(user), d.trigger()
+	uid, trigger := d.person(user), d.trigger()
 	ack := d.post(t, PathCommands, url.Values{
 		"token": {contractVerification}, "team_id": {contractTeam}, "team_domain": {"contract"},
-		"channel_id": {contractBoard}, "channel_name": {"board"}, "user_id": {uid}, "user_name": {displayName(user)},
+		"channel_id": {contractBoard}, "channel_name": {"board"}, "user_id": {uid}, "user_name": {user},
 		"command": {Command}, "text": {slackEscape(text)}, "api_app_id": {contractApp}, "is_enterprise_install": {"false"},
 		"response_url": {d.responseURL(uid, contractBoard)}, "trigger_id": {trigger},
 	})

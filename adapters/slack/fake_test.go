@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +22,7 @@ import (
 type call struct {
 	Method string
 	Path   string         // the request path ("/api/chat.postMessage", "/response/<id>")
-	Form   url.Values     // form-encoded methods (chat.*, conversations.open, usergroups.*)
+	Form   url.Values     // form-encoded methods (chat.*, conversations.open, usergroups.*, users.info)
 	JSON   map[string]any // JSON methods (views.*), response_url posts
 	Auth   string
 }
@@ -36,6 +37,8 @@ type fakeAPI struct {
 	ts       int
 	override map[string]func(w http.ResponseWriter, c call)
 	ws       http.HandlerFunc
+	// users are the workspace's people users.info knows, by user id.
+	users map[string]map[string]any
 	// observe, when set, sees each call with the answer the fake gives it (not calls
 	// answered by an override), before the answer is written.
 	observe func(c call, answer map[string]any)
@@ -43,7 +46,7 @@ type fakeAPI struct {
 
 func newFakeAPI(t *testing.T) *fakeAPI {
 	t.Helper()
-	f := &fakeAPI{t: t, override: map[string]func(http.ResponseWriter, call){}}
+	f := &fakeAPI{t: t, override: map[string]func(http.ResponseWriter, call){}, users: map[string]map[string]any{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -60,6 +63,17 @@ func (f *fakeAPI) watch(fn func(c call, answer map[string]any)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.observe = fn
+}
+
+// addUser adds a person to the workspace, as users.info describes them: id, handle
+// (name), real_name, and the profile's display_name and real_name.
+func (f *fakeAPI) addUser(id, handle, displayName, realName string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.users[id] = map[string]any{"id": id, "team_id": "T1", "name": handle, "deleted": false, "real_name": realName,
+		"tz": "America/Toronto", "is_bot": false,
+		"profile": map[string]any{"display_name": displayName, "real_name": realName,
+			"display_name_normalized": displayName, "real_name_normalized": realName}}
 }
 
 // on replaces the answer to a method.
@@ -105,6 +119,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	f.calls = append(f.calls, c)
 	h := f.override[c.Method]
 	observe := f.observe
+	user, known := f.users[c.Form.Get("user")]
 	f.ts++
 	ts := fmt.Sprintf("1700000000.%06d", f.ts)
 	f.mu.Unlock()
@@ -126,6 +141,12 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		answer = okAnswer(map[string]any{"view": map[string]any{"id": "V" + ts, "hash": ts}})
 	case "response_url":
 		answer = okAnswer(nil)
+	case "users.info":
+		if known {
+			answer = okAnswer(map[string]any{"user": user})
+		} else {
+			answer = map[string]any{"ok": false, "error": "user_not_found"}
+		}
 	case "apps.connections.open":
 		answer = okAnswer(map[string]any{"url": "ws://" + f.srv.Listener.Addr().String() + "/ws"})
 	default:
@@ -158,6 +179,19 @@ func slackError(code string) func(http.ResponseWriter, call) {
 	return func(w http.ResponseWriter, _ call) {
 		writeJSONTest(w, map[string]any{"ok": false, "error": code})
 	}
+}
+
+// callsBut returns the calls made to methods other than these.
+func (f *fakeAPI) callsBut(methods ...string) []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []call
+	for _, c := range f.calls {
+		if !slices.Contains(methods, c.Method) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // callsTo returns the calls made to a method.

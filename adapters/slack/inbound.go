@@ -97,7 +97,7 @@ func (a *Adapter) onEvents(ctx context.Context, h bot.Handler, raw []byte) answe
 			return answer{} // edits, joins, the bot's own messages
 		}
 		a.rememberDM(e.User, e.Channel)
-		ev := event(p.EventID, p.TeamID, e.User, "", e.Channel)
+		ev := event(p.EventID, p.TeamID, e.User, a.personName(ctx, e.User, ""), e.Channel)
 		ev.InDM = true
 		ev.Kind, ev.Text = bot.EventText, unescape(e.Text)
 		r := a.handle(ctx, h, ev)
@@ -130,7 +130,7 @@ func (a *Adapter) publishHome(ctx context.Context, user, lang string) {
 // alone is "help") and answers with the reply as an ephemeral message; a form opens as a
 // modal after the acknowledgement.
 func (a *Adapter) onCommand(ctx context.Context, h bot.Handler, c slack.SlashCommand) answer {
-	ev := event("cmd:"+c.TriggerID, c.TeamID, c.UserID, c.UserName, c.ChannelID)
+	ev := event("cmd:"+c.TriggerID, c.TeamID, c.UserID, a.personName(ctx, c.UserID, c.UserName), c.ChannelID)
 	ev.Kind = bot.EventCommand
 	words := strings.Fields(unescape(c.Text))
 	if len(words) == 0 {
@@ -205,11 +205,14 @@ func team(ic *slack.InteractionCallback) string {
 	return ic.View.TeamID
 }
 
-func userName(u slack.User) string {
-	if u.Name != "" {
-		return u.Name
+// userName is the name to show for the person in an interaction payload, which carries
+// their handle only.
+func (a *Adapter) userName(ctx context.Context, u slack.User) string {
+	handle := u.Name
+	if handle == "" {
+		handle = u.Profile.DisplayName
 	}
-	return u.Profile.DisplayName
+	return a.personName(ctx, u.ID, handle)
 }
 
 func (a *Adapter) onBlockActions(ctx context.Context, h bot.Handler, ic *slack.InteractionCallback) answer {
@@ -228,7 +231,7 @@ func (a *Adapter) onBlockActions(ctx context.Context, h bot.Handler, ic *slack.I
 	if ts == "" {
 		ts = ic.ActionTs
 	}
-	ev := event("act:"+ic.TriggerID+":"+ts, team(ic), ic.User.ID, userName(ic.User), channel)
+	ev := event("act:"+ic.TriggerID+":"+ts, team(ic), ic.User.ID, a.userName(ctx, ic.User), channel)
 	ev.Locale = ic.User.Locale
 	ev.Kind, ev.Action = bot.EventButton, baseAction(act.ActionID)
 	if act.Type == "static_select" {
@@ -262,7 +265,7 @@ type viewUpdate struct {
 func (a *Adapter) onViewSubmission(ctx context.Context, h bot.Handler, ic *slack.InteractionCallback) answer {
 	meta := decodeMeta(ic.View.PrivateMetadata)
 	values := formValues(ic.View)
-	ev := event(a.viewEventID(ic.View, values), team(ic), ic.User.ID, userName(ic.User), meta.Channel)
+	ev := event(a.viewEventID(ic.View, values), team(ic), ic.User.ID, a.userName(ctx, ic.User), meta.Channel)
 	ev.Locale = ic.User.Locale
 	ev.Kind, ev.FormID, ev.FormPayload, ev.Values = bot.EventForm, ic.View.CallbackID, meta.Payload, values
 	r := a.handle(ctx, h, ev)
@@ -286,7 +289,7 @@ func (a *Adapter) onViewSubmission(ctx context.Context, h bot.Handler, ic *slack
 // message's text offered as the summary in the modal, which only the person sees. The
 // text goes nowhere else.
 func (a *Adapter) onAskShortcut(ctx context.Context, h bot.Handler, ic *slack.InteractionCallback) answer {
-	ev := event("shortcut:"+ic.TriggerID, team(ic), ic.User.ID, userName(ic.User), ic.Channel.ID)
+	ev := event("shortcut:"+ic.TriggerID, team(ic), ic.User.ID, a.userName(ctx, ic.User), ic.Channel.ID)
 	ev.Locale = ic.User.Locale
 	ev.Kind, ev.Command = bot.EventCommand, "ask"
 	r := a.handle(ctx, h, ev)

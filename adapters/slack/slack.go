@@ -6,7 +6,8 @@
 // Files: send.go (Web API calls and error mapping), render.go (cards as Block Kit),
 // modal.go (forms as modals, the App Home), inbound.go (Slack payloads to bot events and
 // the answers that acknowledge them), socket.go (Socket Mode), http.go (signed HTTP
-// endpoints), roles.go (user groups as moderator and vetted roles).
+// endpoints), roles.go (user groups as moderator and vetted roles), users.go (people's
+// names).
 package slack
 
 import (
@@ -49,9 +50,10 @@ const (
 // chat:write (chat.postMessage, chat.postEphemeral, chat.update), im:write
 // (conversations.open), im:history (message.im events: what people write to the bot in
 // its DM), commands (the slash command and the message shortcut), usergroups:read
-// (usergroups.list and usergroups.users.list, for roles). views.open and views.publish
-// need no scope of their own.
-var BotScopes = []string{"chat:write", "commands", "im:history", "im:write", "usergroups:read"}
+// (usergroups.list and usergroups.users.list, for roles), users:read (users.info: the
+// name Slack shows for a person, where Slack sends only their handle). views.open and
+// views.publish need no scope of their own.
+var BotScopes = []string{"chat:write", "commands", "im:history", "im:write", "usergroups:read", "users:read"}
 
 // BotEvents are the bot events the app must subscribe to.
 var BotEvents = []string{"app_home_opened", "message.im"}
@@ -99,6 +101,8 @@ type Adapter struct {
 	// dms caches the DM channel of each user (conversations.open is idempotent, but a
 	// call per message would waste the rate limit).
 	dms map[string]string
+	// names caches people's names by user id (users.go).
+	names map[string]cachedName
 }
 
 var (
@@ -152,7 +156,7 @@ func New(cfg Config, log *slog.Logger) (*Adapter, error) {
 	}
 	return &Adapter{
 		cfg: cfg, api: slack.New(cfg.BotToken, opts...), log: log, cat: cat,
-		viewKey: deriveKey(cfg.BotToken), dms: map[string]string{},
+		viewKey: deriveKey(cfg.BotToken), dms: map[string]string{}, names: map[string]cachedName{},
 	}, nil
 }
 
