@@ -2,20 +2,13 @@ package bench
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-	"github.com/riverqueue/river"
-
-	"github.com/tend-community/tend/bot"
-	"github.com/tend-community/tend/bot/jobs"
 	"github.com/tend-community/tend/store"
 )
 
@@ -52,20 +45,11 @@ func (r *run) baseline(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var river *river.Client[*sql.Tx]
-	if r.o.Jobs {
-		// An insert-only client: the delivery job rows are written by River's own
-		// insert, the one statement tend's scheduler runs.
-		if river, err = insertOnlyClient(r.db); err != nil {
-			return err
-		}
-	}
+	// A claim schedules no job (its messages are outbox rows, which are their own
+	// queue), so the baseline writes none either, with or without the job queue.
 	writes := []string{"inbox insert", "slot update", "claim insert", "audit insert"}
 	for range tpl.outbox {
 		writes = append(writes, "outbox insert")
-		if river != nil {
-			writes = append(writes, "river_job insert")
-		}
 	}
 	r.rep.BaselineWrites = append(writes, "inbox reply update")
 
@@ -88,7 +72,7 @@ func (r *run) baseline(ctx context.Context) error {
 				if i >= len(slots) {
 					return
 				}
-				if err := r.bareClaim(ctx, q, tpl, river, slots[i], i); err != nil {
+				if err := r.bareClaim(ctx, q, tpl, slots[i], i); err != nil {
 					r.noteErr(err)
 					bad.Add(1)
 					continue
@@ -114,7 +98,7 @@ func (r *run) baseline(ctx context.Context) error {
 type bareQueries struct{ inbox, slot, claim, audit, outbox, reply string }
 
 // bareClaim is one baseline transaction: the writes of one claim as plain SQL.
-func (r *run) bareClaim(ctx context.Context, q bareQueries, tpl claimTemplate, rc *river.Client[*sql.Tx], slot int64, i int) error {
+func (r *run) bareClaim(ctx context.Context, q bareQueries, tpl claimTemplate, slot int64, i int) error {
 	tx, err := r.db.X.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
@@ -141,7 +125,6 @@ func (r *run) bareClaim(ctx context.Context, q bareQueries, tpl claimTemplate, r
 		"request="+strconv.FormatInt(tpl.request, 10), now.Unix()); err != nil {
 		return fmt.Errorf("bench: baseline audit: %w", err)
 	}
-	var jobIDs []int64
 	for k, o := range tpl.outbox {
 		key := fmt.Sprintf("%s/%s/%s#%d", Platform, r.ws, ev, k+1)
 		cardKey := o.CardKey
@@ -154,43 +137,19 @@ func (r *run) bareClaim(ctx context.Context, q bareQueries, tpl claimTemplate, r
 			o.MemberID, o.Lang, cardKey, o.Card, now.UnixMilli(), now.UnixMilli()).Scan(&id); err != nil {
 			return fmt.Errorf("bench: baseline outbox: %w", err)
 		}
-		if rc != nil {
-			res, err := rc.InsertTx(ctx, tx.Tx, jobs.DeliverArgs{OutboxID: id}, &river.InsertOpts{ScheduledAt: now.Add(bot.SafetyNet)})
-			if err != nil {
-				return fmt.Errorf("bench: baseline job: %w", err)
-			}
-			jobIDs = append(jobIDs, res.Job.ID)
-		}
 	}
 	if _, err := tx.ExecContext(ctx, q.reply, tpl.reply, Platform, r.ws, ev); err != nil {
 		return fmt.Errorf("bench: baseline reply: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	r.jobMu.Lock()
-	r.bareJobs = append(r.bareJobs, jobIDs...)
-	r.jobMu.Unlock()
-	return nil
+	return tx.Commit()
 }
 
-// forgetBaseline deletes the messages and delivery jobs the baseline wrote: they copy a
-// real claim's rows but nobody is waiting for them, and the drain must not count them.
+// forgetBaseline deletes the messages the baseline wrote: they copy a real claim's rows
+// but nobody is waiting for them, and the drain must not count them.
 func (r *run) forgetBaseline(ctx context.Context) error {
 	if _, err := r.db.X.ExecContext(ctx, r.db.X.Rebind(`DELETE FROM outbox WHERE platform = ? AND workspace = ? AND idem_key LIKE ?`),
 		Platform, r.ws, fmt.Sprintf("%s/%s/b%%", Platform, r.ws)); err != nil {
 		return fmt.Errorf("bench: forget the baseline's outbox rows: %w", err)
-	}
-	for len(r.bareJobs) > 0 {
-		n := min(500, len(r.bareJobs))
-		q, args, err := sqlx.In(`DELETE FROM river_job WHERE id IN (?)`, r.bareJobs[:n])
-		if err != nil {
-			return err
-		}
-		if _, err := r.db.X.ExecContext(ctx, r.db.X.Rebind(q), args...); err != nil {
-			return fmt.Errorf("bench: forget the baseline's jobs: %w", err)
-		}
-		r.bareJobs = r.bareJobs[n:]
 	}
 	return nil
 }
@@ -281,9 +240,4 @@ func (r *run) bareSlots(ctx context.Context, request int64, n int) ([]int64, err
 		ids = append(ids, batch...)
 	}
 	return ids, nil
-}
-
-// insertOnlyClient is a River client that only inserts jobs.
-func insertOnlyClient(db *store.DB) (*river.Client[*sql.Tx], error) {
-	return river.NewClient(db.JobDriver(), &river.Config{Logger: slog.New(slog.DiscardHandler)})
 }

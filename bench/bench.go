@@ -230,10 +230,6 @@ type run struct {
 	runner2 *jobs.Runner
 	sample  string
 
-	// The baseline's delivery jobs, deleted after it.
-	jobMu    sync.Mutex
-	bareJobs []int64
-
 	errMu    sync.Mutex
 	firstErr string
 }
