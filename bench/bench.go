@@ -58,8 +58,8 @@ type Options struct {
 	// Concurrency is the number of workers of the closed-loop phases, and of delivery
 	// workers. Default 2 × the number of CPUs.
 	Concurrency int
-	// Jobs attaches the durable job queue (River): flow jobs and delivery safety nets are
-	// written in each event's transaction, and the baseline writes the same job rows.
+	// Jobs attaches the durable job queue (River): the flow jobs an event schedules (an
+	// ask's nudges and expiry, an accept's reminders) are written in its transaction.
 	Jobs bool
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)

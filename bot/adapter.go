@@ -130,9 +130,6 @@ type RateLimitError struct {
 	Bucket string `json:"bucket,omitempty"`
 }
 
-// Wait is how long to wait; the job queue snoozes a delivery for that long.
-func (e *RateLimitError) Wait() time.Duration { return e.RetryAfter }
-
 func (e *RateLimitError) Error() string {
 	return fmt.Sprintf("rate limited for %s (bucket %q)", e.RetryAfter, e.Bucket)
 }

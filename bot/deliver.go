@@ -191,13 +191,13 @@ func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, member 
 }
 
 // kick hands freshly committed rows to the delivery workers, if they run; otherwise the
-// safety-net job or a Flush delivers them.
+// sweep or a Flush delivers them.
 func (a *App) kick(ids []int64) {
 	for _, id := range ids {
 		select {
 		case a.kicks <- id:
 		default:
-			// Full: the safety-net job will deliver it shortly.
+			// Full: the next sweep delivers it.
 		}
 	}
 }

@@ -2,8 +2,8 @@
 // same database as the store, so a job is written in the transaction of the change that
 // calls for it, survives restarts, and runs once across replicas (River locks the rows it
 // fetches). It runs the flows' scheduled jobs (nudge, escalate, expire, remind,
-// follow_up), outbox deliveries with back-off and rate-limit snoozes, and the periodic
-// digest and retention purge.
+// follow_up) and the periodic digest and retention purge. Outbox deliveries are not jobs:
+// the outbox table is its own durable queue (see the bot's delivery workers and sweep).
 //
 // The runner knows nothing about platforms or flows' insides: a Handler (the bot's App)
 // does the work. Job arguments hold ids and times only, never a private detail.
@@ -12,11 +12,9 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -32,21 +30,9 @@ type Handler interface {
 	// RunJob runs a scheduled flow job once; key is unique per River job
 	// ("job:<kind>:<river id>") for idempotency.
 	RunJob(ctx context.Context, job flows.Job, key string) error
-	// Deliver sends one outbox row. nil: done (sent, or failed permanently and handled).
-	// An error satisfying RetryAfter: snooze for Wait() without using up an attempt.
-	// Other errors: retry with back-off; final is true on the last attempt, when Deliver
-	// must give up and handle the failure itself.
-	Deliver(ctx context.Context, outboxID int64, final bool) error
 	// Periodic runs a periodic task (TaskDigest daily, TaskPurge hourly) with an
 	// idempotency key for that period ("purge:2026-11-25T09", "digest:2026-11-25").
 	Periodic(ctx context.Context, task string, key string) error
-}
-
-// RetryAfter is an error that asks for the job to be tried again after a wait, such as a
-// platform's HTTP 429 with Retry-After. bot.RateLimitError satisfies it.
-type RetryAfter interface {
-	error
-	Wait() time.Duration
 }
 
 // Periodic tasks.
@@ -57,37 +43,27 @@ const (
 
 // Kinds of River jobs besides the flows' own (flows.JobNudge and the others).
 const (
-	KindDeliver = "deliver"
-	KindDigest  = TaskDigest
-	KindPurge   = TaskPurge
+	KindDigest = TaskDigest
+	KindPurge  = TaskPurge
 )
 
-// Queues: deliveries have their own, so a burst of messages never delays a reminder and a
-// slow flow job never holds up messages.
-const (
-	QueueDefault = river.QueueDefault
-	QueueDeliver = "deliver"
-)
+// QueueDefault is the one queue every job runs on.
+const QueueDefault = river.QueueDefault
 
-// Delivery retries.
+// Retries.
 const (
-	DeliverMaxAttempts = 10
-	deliverRetryBase   = time.Second
-	deliverRetryCap    = 5 * time.Minute
-	// maxSnoozes bounds how long a row can be rate limited before its attempts count.
-	maxSnoozes = 100
-	// flowMaxAttempts and periodicMaxAttempts bound the retries of the other jobs with
-	// River's default back-off (attempt^4 seconds: about 1h20 over 8 attempts).
+	// flowMaxAttempts and periodicMaxAttempts bound the retries of the jobs with River's
+	// default back-off (attempt^4 seconds: about 1h20 over 8 attempts).
 	flowMaxAttempts     = 8
 	periodicMaxAttempts = 5
 )
 
 // Options tune the runner. The zero value is usable.
 type Options struct {
-	// PollInterval is how often each queue looks for due jobs (database/sql drivers
+	// PollInterval is how often the queue looks for due jobs (database/sql drivers
 	// have no LISTEN/NOTIFY, so the runner polls). Default 100ms.
 	PollInterval time.Duration
-	// Workers is the number of jobs run at once per queue. Default 10.
+	// Workers is the number of jobs run at once. Default 10.
 	Workers int
 	// Periodic runs the daily digest and the hourly retention purge (the River leader
 	// enqueues them, so one replica does).
@@ -99,8 +75,6 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics counts job failures; may be nil.
 	Metrics interface{ JobFailed(kind string) }
-	// RetryBase is the base of the delivery back-off (default 1s). Tests make it tiny.
-	RetryBase time.Duration
 	// JobTimeout bounds one run of a job; its context is cancelled then. Default 30s.
 	JobTimeout time.Duration
 	// RescueAfter is how long a job may stay running before it is taken for lost (its
@@ -116,7 +90,6 @@ type Runner struct {
 	h       Handler
 	log     *slog.Logger
 	metrics interface{ JobFailed(kind string) }
-	base    time.Duration
 }
 
 // New builds a runner on db for h. It does not start working jobs until Start.
@@ -129,9 +102,6 @@ func New(db *store.DB, h Handler, o Options) (*Runner, error) {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 10
-	}
-	if o.RetryBase <= 0 {
-		o.RetryBase = deliverRetryBase
 	}
 	if o.JobTimeout <= 0 {
 		o.JobTimeout = 30 * time.Second
@@ -146,7 +116,7 @@ func New(db *store.DB, h Handler, o Options) (*Runner, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{db: db, h: h, log: log, metrics: o.Metrics, base: o.RetryBase}
+	r := &Runner{db: db, h: h, log: log, metrics: o.Metrics}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &flowWorker[NudgeArgs]{r: r})
@@ -154,7 +124,6 @@ func New(db *store.DB, h Handler, o Options) (*Runner, error) {
 	river.AddWorker(workers, &flowWorker[ExpireArgs]{r: r})
 	river.AddWorker(workers, &flowWorker[RemindArgs]{r: r})
 	river.AddWorker(workers, &flowWorker[FollowUpArgs]{r: r})
-	river.AddWorker(workers, &deliverWorker{r: r})
 	river.AddWorker(workers, &periodicWorker[DigestArgs]{r: r})
 	river.AddWorker(workers, &periodicWorker[PurgeArgs]{r: r})
 
@@ -170,7 +139,7 @@ func New(db *store.DB, h Handler, o Options) (*Runner, error) {
 		PollOnly:          true,
 		FetchPollInterval: o.PollInterval,
 		FetchCooldown:     cooldown,
-		Queues:            map[string]river.QueueConfig{QueueDefault: queue, QueueDeliver: queue},
+		Queues:            map[string]river.QueueConfig{QueueDefault: queue},
 		Workers:           workers,
 		ErrorHandler:      &errorHandler{r: r},
 		MaxAttempts:       flowMaxAttempts,
@@ -214,17 +183,6 @@ func (r *Runner) Schedule(ctx context.Context, tx *store.Tx, jobs []flows.Job) e
 	}
 	if _, err := r.client.InsertManyTx(ctx, tx.SQL(), params); err != nil {
 		return fmt.Errorf("jobs: schedule: %w", err)
-	}
-	return nil
-}
-
-// ScheduleDelivery inserts a delivery job for an outbox row in the caller's transaction.
-// A zero or past at delivers now. While a delivery of the row is waiting or running, a
-// second one is not added.
-func (r *Runner) ScheduleDelivery(ctx context.Context, tx *store.Tx, outboxID int64, at time.Time) error {
-	_, err := r.client.InsertTx(ctx, tx.SQL(), DeliverArgs{OutboxID: outboxID}, &river.InsertOpts{ScheduledAt: scheduledAt(at)})
-	if err != nil {
-		return fmt.Errorf("jobs: schedule delivery: %w", err)
 	}
 	return nil
 }
@@ -339,27 +297,6 @@ func (FollowUpArgs) Kind() string { return flows.JobFollowUp }
 // InsertOpts are the kind's defaults.
 func (FollowUpArgs) InsertOpts() river.InsertOpts { return flowInsertOpts }
 
-// DeliverArgs: send one outbox row.
-type DeliverArgs struct {
-	OutboxID int64 `json:"outbox_id"`
-}
-
-// Kind is the River job kind.
-func (DeliverArgs) Kind() string { return KindDeliver }
-
-// InsertOpts are the kind's defaults: its own queue, ten attempts, and one live delivery
-// per row (a finished one does not block a later one).
-func (DeliverArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueDeliver,
-		MaxAttempts: DeliverMaxAttempts,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		}},
-	}
-}
-
 // DigestArgs: the daily digest of open requests on each board.
 type DigestArgs struct{}
 
@@ -399,49 +336,6 @@ type flowWorker[T interface {
 func (w *flowWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	a := refArgs(job.Args)
 	return w.r.h.RunJob(ctx, flows.Job{Kind: job.Kind, Ref: a.Ref, At: a.At}, "job:"+job.Kind+":"+strconv.FormatInt(job.ID, 10))
-}
-
-// deliverWorker sends an outbox row, snoozing on rate limits and backing off on errors.
-type deliverWorker struct {
-	river.WorkerDefaults[DeliverArgs]
-	r *Runner
-}
-
-func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	err := w.r.h.Deliver(ctx, job.Args.OutboxID, job.Attempt >= job.MaxAttempts)
-	var ra RetryAfter
-	if err != nil && errors.As(err, &ra) && snoozes(job.Metadata) < maxSnoozes {
-		// A snooze gives the attempt back: being rate limited is not failing.
-		return river.JobSnooze(max(ra.Wait(), 0))
-	}
-	return err
-}
-
-// NextRetry is exponential back-off with full jitter: a random wait up to
-// base·2^(attempt-1), capped at five minutes.
-func (w *deliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
-	return time.Now().Add(backoff(job.Attempt, w.r.base, deliverRetryCap))
-}
-
-func backoff(attempt int, base, ceiling time.Duration) time.Duration {
-	limit := ceiling
-	if attempt < 1 {
-		attempt = 1
-	}
-	if attempt <= 30 {
-		if d := base << (attempt - 1); d > 0 && d < ceiling {
-			limit = d
-		}
-	}
-	return rand.N(limit) + 1
-}
-
-func snoozes(metadata []byte) int {
-	var m struct {
-		Snoozes int `json:"snoozes"`
-	}
-	_ = json.Unmarshal(metadata, &m)
-	return m.Snoozes
 }
 
 // periodicWorker runs a periodic task with a key naming its period.

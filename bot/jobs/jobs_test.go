@@ -28,20 +28,13 @@ type runCall struct {
 	key string
 }
 
-type deliverCall struct {
-	outboxID int64
-	final    bool
-}
-
 type periodicCall struct{ task, key string }
 
-// fake records what the runner asks of it. deliver, when set, decides Deliver's answer.
+// fake records what the runner asks of it. run, when set, decides RunJob's answer.
 type fake struct {
 	mu        sync.Mutex
 	runs      []runCall
-	delivers  []deliverCall
 	periodics []periodicCall
-	deliver   func(outboxID int64, final bool) error
 	run       func(job flows.Job) error
 }
 
@@ -52,17 +45,6 @@ func (f *fake) RunJob(_ context.Context, job flows.Job, key string) error {
 	f.mu.Unlock()
 	if run != nil {
 		return run(job)
-	}
-	return nil
-}
-
-func (f *fake) Deliver(_ context.Context, outboxID int64, final bool) error {
-	f.mu.Lock()
-	f.delivers = append(f.delivers, deliverCall{outboxID, final})
-	d := f.deliver
-	f.mu.Unlock()
-	if d != nil {
-		return d(outboxID, final)
 	}
 	return nil
 }
@@ -84,12 +66,6 @@ func (f *fake) runsOf(ref int64) []runCall {
 		}
 	}
 	return out
-}
-
-func (f *fake) deliverCalls() []deliverCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]deliverCall(nil), f.delivers...)
 }
 
 func (f *fake) periodicCalls() []periodicCall {
@@ -178,17 +154,16 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 type jobRow struct {
-	ID          int64  `db:"id"`
-	Kind        string `db:"kind"`
-	State       string `db:"state"`
-	Attempt     int    `db:"attempt"`
-	MaxAttempts int    `db:"max_attempts"`
+	ID      int64  `db:"id"`
+	Kind    string `db:"kind"`
+	State   string `db:"state"`
+	Attempt int    `db:"attempt"`
 }
 
 func riverJobs(t *testing.T, db *store.DB, kind string) []jobRow {
 	t.Helper()
 	var rows []jobRow
-	if err := db.X.SelectContext(ctx, &rows, db.X.Rebind(`SELECT id, kind, CAST(state AS TEXT) AS state, attempt, max_attempts FROM river_job WHERE kind = ? ORDER BY id`), kind); err != nil {
+	if err := db.X.SelectContext(ctx, &rows, db.X.Rebind(`SELECT id, kind, CAST(state AS TEXT) AS state, attempt FROM river_job WHERE kind = ? ORDER BY id`), kind); err != nil {
 		t.Fatalf("read river_job: %v", err)
 	}
 	return rows
@@ -301,87 +276,6 @@ func TestUnknownKindIsRefused(t *testing.T) {
 	})
 }
 
-// rateLimited is what bot.RateLimitError looks like to the runner.
-type rateLimited struct{ after time.Duration }
-
-func (e rateLimited) Error() string       { return "rate limited" }
-func (e rateLimited) Wait() time.Duration { return e.after }
-
-func TestDeliverRateLimitedIsSnoozed(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		m := &metrics{}
-		f := &fake{deliver: func(int64, bool) error {
-			return fmt.Errorf("send: %w", rateLimited{after: time.Hour})
-		}}
-		r := start(t, db, f, jobs.Options{Metrics: m})
-		if err := db.InTx(ctx, func(tx *store.Tx) error { return r.ScheduleDelivery(ctx, tx, 42, time.Time{}) }); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, "the delivery to be snoozed", func() bool {
-			rows := riverJobs(t, db, jobs.KindDeliver)
-			return len(f.deliverCalls()) == 1 && len(rows) == 1 && rows[0].State == "scheduled"
-		})
-		row := riverJobs(t, db, jobs.KindDeliver)[0]
-		if row.Attempt != 0 || row.MaxAttempts != jobs.DeliverMaxAttempts {
-			t.Errorf("after a snooze: attempt %d of %d, want 0 of %d (a rate limit uses no attempt)", row.Attempt, row.MaxAttempts, jobs.DeliverMaxAttempts)
-		}
-		if c := f.deliverCalls()[0]; c.outboxID != 42 || c.final {
-			t.Errorf("Deliver got %+v", c)
-		}
-		if n := m.count(jobs.KindDeliver); n != 0 {
-			t.Errorf("a rate limit counted as %d failures", n)
-		}
-		// While the delivery waits, scheduling the row again adds nothing.
-		if err := db.InTx(ctx, func(tx *store.Tx) error { return r.ScheduleDelivery(ctx, tx, 42, time.Time{}) }); err != nil {
-			t.Fatal(err)
-		}
-		if rows := riverJobs(t, db, jobs.KindDeliver); len(rows) != 1 {
-			t.Fatalf("a second delivery of a waiting row: %+v", rows)
-		}
-	})
-}
-
-func TestDeliverGivesUpOnTheLastAttempt(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		m := &metrics{}
-		logs := &syncBuffer{}
-		f := &fake{deliver: func(_ int64, final bool) error {
-			if final {
-				return nil // gave up and handled it (told the person where they can see it)
-			}
-			return errors.New("platform said: cannot send to 12 Rue Rachel Est")
-		}}
-		r := start(t, db, f, jobs.Options{Metrics: m, RetryBase: time.Millisecond,
-			Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-		if err := db.InTx(ctx, func(tx *store.Tx) error { return r.ScheduleDelivery(ctx, tx, 9, time.Now().Add(-time.Second)) }); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, "every attempt", func() bool {
-			rows := riverJobs(t, db, jobs.KindDeliver)
-			return len(rows) == 1 && rows[0].State == "completed"
-		})
-		calls := f.deliverCalls()
-		if len(calls) != jobs.DeliverMaxAttempts {
-			t.Fatalf("Deliver called %d times, want %d", len(calls), jobs.DeliverMaxAttempts)
-		}
-		for i, c := range calls {
-			if c.outboxID != 9 || c.final != (i == len(calls)-1) {
-				t.Errorf("call %d: %+v (final only on the last)", i+1, c)
-			}
-		}
-		if n := m.count(jobs.KindDeliver); n != jobs.DeliverMaxAttempts-1 {
-			t.Errorf("JobFailed(deliver) = %d, want %d", n, jobs.DeliverMaxAttempts-1)
-		}
-		out := logs.String()
-		if !strings.Contains(out, `"kind":"deliver"`) || !strings.Contains(out, `"job_id"`) {
-			t.Errorf("failures not logged with kind and job id:\n%s", out)
-		}
-		if strings.Contains(out, "Rachel") || strings.Contains(out, "platform said") {
-			t.Errorf("the log carries error text:\n%s", out)
-		}
-	})
-}
-
 func TestFlowJobFailureIsRetried(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := &metrics{}
@@ -392,11 +286,13 @@ func TestFlowJobFailureIsRetried(t *testing.T) {
 			defer mu.Unlock()
 			if failures > 0 {
 				failures--
-				return errors.New("database unavailable")
+				return errors.New("platform said: cannot send to 12 Rue Rachel Est")
 			}
 			return nil
 		}}
-		r := start(t, db, f, jobs.Options{Metrics: m})
+		logs := &syncBuffer{}
+		r := start(t, db, f, jobs.Options{Metrics: m,
+			Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 		schedule(t, db, r, flows.Job{Kind: flows.JobEscalate, Ref: 3, At: past()})
 		// River's default back-off makes the second attempt about a second later.
 		waitFor(t, "the retry to succeed", func() bool {
@@ -408,6 +304,13 @@ func TestFlowJobFailureIsRetried(t *testing.T) {
 		}
 		if n := m.count(flows.JobEscalate); n != 1 {
 			t.Fatalf("JobFailed(escalate) = %d, want 1", n)
+		}
+		out := logs.String()
+		if !strings.Contains(out, `"kind":"escalate"`) || !strings.Contains(out, `"job_id"`) {
+			t.Errorf("the failure is not logged with kind and job id:\n%s", out)
+		}
+		if strings.Contains(out, "Rachel") || strings.Contains(out, "platform said") {
+			t.Errorf("the log carries error text:\n%s", out)
 		}
 	})
 }

@@ -7,24 +7,6 @@ import (
 	"github.com/tend-community/tend/flows"
 )
 
-func TestBackoffIsJitteredAndCapped(t *testing.T) {
-	for attempt := 1; attempt <= 40; attempt++ {
-		limit := deliverRetryCap
-		if attempt <= 9 {
-			limit = time.Second << (attempt - 1) // 1s, 2s, ... 256s; from 10 on, the cap
-		}
-		for i := 0; i < 200; i++ {
-			d := backoff(attempt, time.Second, deliverRetryCap)
-			if d <= 0 || d > limit {
-				t.Fatalf("attempt %d: back-off %s outside (0, %s]", attempt, d, limit)
-			}
-		}
-	}
-	if d := backoff(3, time.Millisecond, deliverRetryCap); d > 4*time.Millisecond {
-		t.Fatalf("a 1ms base gives %s on attempt 3", d)
-	}
-}
-
 func TestPeriodKey(t *testing.T) {
 	at := time.Date(2026, 11, 25, 4, 30, 0, 0, time.FixedZone("EST", -5*3600)) // 09:30 UTC
 	if got := periodKey(TaskPurge, at); got != "purge:2026-11-25T09" {
