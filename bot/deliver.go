@@ -40,8 +40,16 @@ func (a *App) commit(ctx context.Context, tx *store.Tx, sc scene, res flows.Resu
 		}
 		reply.Messages = append(reply.Messages, a.render(lang, card))
 	}
-	var ids []int64
-	n := 0
+	var members []int64
+	for _, o := range res.Outs {
+		if o.To.Kind == ui.ToMember {
+			members = append(members, o.To.MemberID)
+		}
+	}
+	if err := tx.PreloadMembers(ctx, members); err != nil {
+		return reply, nil, err
+	}
+	var rows []store.OutboxRow
 	for _, o := range res.Outs {
 		if o.To.Kind == ui.ToActor {
 			msg := a.render(a.lang(sc), o.Card)
@@ -63,13 +71,16 @@ func (a *App) commit(ctx context.Context, tx *store.Tx, sc scene, res flows.Resu
 			return reply, nil, err
 		}
 		for _, t := range targets {
-			n++
-			id, err := a.enqueue(ctx, tx, fmt.Sprintf("%s/%s/%s#%d", sc.ev.Platform, sc.ev.Workspace, sc.ev.ID, n), t, o)
+			row, err := outboxRow(fmt.Sprintf("%s/%s/%s#%d", sc.ev.Platform, sc.ev.Workspace, sc.ev.ID, len(rows)+1), t, o)
 			if err != nil {
 				return reply, nil, err
 			}
-			ids = append(ids, id)
+			rows = append(rows, row)
 		}
+	}
+	ids, err := tx.EnqueueMany(ctx, rows)
+	if err != nil {
+		return reply, nil, err
 	}
 	if len(res.Jobs) > 0 {
 		if a.jobs == nil {
@@ -81,22 +92,30 @@ func (a *App) commit(ctx context.Context, tx *store.Tx, sc scene, res flows.Resu
 	return reply, ids, nil
 }
 
-// enqueue writes one outbox row.
-func (a *App) enqueue(ctx context.Context, tx *store.Tx, key string, t target, o ui.Out) (int64, error) {
+// outboxRow is the row for one Out to one target; private details stay a reference.
+func outboxRow(key string, t target, o ui.Out) (store.OutboxRow, error) {
 	if o.Card.Reveal != 0 && (t.dest.Kind != DestDM || t.member == 0) {
-		return 0, ErrRevealRefused
+		return store.OutboxRow{}, ErrRevealRefused
 	}
 	card, err := json.Marshal(o.Card)
 	if err != nil {
-		return 0, fmt.Errorf("bot: encode card: %w", err)
+		return store.OutboxRow{}, fmt.Errorf("bot: encode card: %w", err)
 	}
 	row := store.OutboxRow{IdemKey: key, Platform: t.platform, Workspace: t.dest.Workspace, DestKind: string(t.dest.Kind),
 		ChannelID: t.dest.ChannelID, UserID: t.dest.UserID, UserName: t.dest.UserName, Lang: t.lang, CardKey: o.Key, Card: string(card)}
 	if t.member != 0 {
 		row.MemberID.Int64, row.MemberID.Valid = t.member, true
 	}
-	// The outbox row is its own durable queue entry: the workers take it at once, and
-	// every replica's sweep takes it again after a crash or a back-off.
+	return row, nil
+}
+
+// enqueue writes one outbox row (the outbox row is its own durable queue entry: the
+// workers take it at once, and every replica's sweep takes it again after a crash).
+func (a *App) enqueue(ctx context.Context, tx *store.Tx, key string, t target, o ui.Out) (int64, error) {
+	row, err := outboxRow(key, t, o)
+	if err != nil {
+		return 0, err
+	}
 	return tx.Enqueue(ctx, row)
 }
 

@@ -77,9 +77,48 @@ func (tx *Tx) Member(ctx context.Context, id int64) (Member, error) {
 
 // IdentitiesOf lists the platform accounts of a member.
 func (tx *Tx) IdentitiesOf(ctx context.Context, member int64) ([]Identity, error) {
+	return cached(tx, fmt.Sprint("identities:", member), func() ([]Identity, error) {
+		var is []Identity
+		err := tx.sel(ctx, &is, `SELECT * FROM identities WHERE member_id = ? ORDER BY platform, platform_user_id`, member)
+		return is, wrap(err, "identities")
+	})
+}
+
+// PreloadMembers reads many members and their identities in two queries and keeps them
+// for the rest of the transaction, so addressing a message to each costs nothing more.
+func (tx *Tx) PreloadMembers(ctx context.Context, ids []int64) error {
+	var want []any
+	for _, id := range ids {
+		if _, ok := tx.cache[fmt.Sprint("identities:", id)]; !ok {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	in := "(?" + repeat(", ?", len(want)-1) + ")"
+	var ms []Member
+	if err := tx.sel(ctx, &ms, `SELECT * FROM members WHERE id IN `+in, want...); err != nil {
+		return wrap(err, "members")
+	}
 	var is []Identity
-	err := tx.sel(ctx, &is, `SELECT * FROM identities WHERE member_id = ? ORDER BY platform, platform_user_id`, member)
-	return is, wrap(err, "identities")
+	if err := tx.sel(ctx, &is, `SELECT * FROM identities WHERE member_id IN `+in+` ORDER BY member_id, platform, platform_user_id`, want...); err != nil {
+		return wrap(err, "identities")
+	}
+	if tx.cache == nil {
+		tx.cache = map[string]any{}
+	}
+	for _, m := range ms {
+		tx.cache[fmt.Sprint("member:", m.ID)] = m
+	}
+	byMember := map[int64][]Identity{}
+	for _, i := range is {
+		byMember[i.MemberID] = append(byMember[i.MemberID], i)
+	}
+	for _, id := range want {
+		tx.cache[fmt.Sprint("identities:", id)] = byMember[id.(int64)]
+	}
+	return nil
 }
 
 // CreateMember records a member who accepted the notice, with their identity and the
