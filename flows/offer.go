@@ -19,7 +19,7 @@ func (s *Service) OfferForm(ctx context.Context, a Actor) (Result, error) {
 		return s.Notice(ctx, a)
 	}
 	var res Result
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.read(ctx, func(tx *store.Tx) error {
 		if _, err := tx.VolunteerProfile(ctx, a.MemberID); isNotFound(err) {
 			res = reply("offer.not_volunteer")
 			return nil

@@ -105,36 +105,38 @@ func reply(id string, kv ...any) Result {
 // ErrNoCommunity is returned when an actor's community does not exist.
 var ErrNoCommunity = errors.New("flows: community not found")
 
-// run runs fn in one transaction.
+// run runs fn in one transaction; a result with validation errors changes nothing.
 func (s *Service) run(ctx context.Context, fn func(tx *store.Tx) (Result, error)) (Result, error) {
-	var res Result
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		res, err = fn(tx)
-		if err != nil {
-			return err
-		}
-		if len(res.Errors) > 0 {
-			// Validation failed: nothing the function wrote may stay.
-			return errValidation
-		}
-		return nil
+	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
+		res, err := fn(tx)
+		return res, len(res.Errors) == 0, err
 	})
-	if errors.Is(err, errValidation) {
-		return res, nil
-	}
-	return res, err
 }
 
-// errNoChange rolls back a step that decided to change nothing (a kind refusal).
 var (
-	errValidation = errors.New("flows: validation failed")
-	errNoChange   = errors.New("flows: no change")
+	// errNoChange rolls back a step that decided to change nothing (a kind refusal).
+	errNoChange = errors.New("flows: no change")
+	// errWroteThenRefused is a bug guard: a step inside an event's transaction refused
+	// after it had written, so the whole event is failed rather than half kept.
+	errWroteThenRefused = errors.New("flows: a step wrote and then refused")
 )
 
-// step runs fn in a transaction but rolls back when fn returned a kind refusal, so a
-// refused step never leaves half its writes behind.
+// step runs fn so that a kind refusal (changed false) leaves nothing behind. On its own
+// it is a transaction that rolls back on refusal. Inside an event's transaction it needs
+// no savepoint: steps decide to refuse before they write, and the write count proves it;
+// a step that wrote and then refused fails the whole event instead.
 func (s *Service) step(ctx context.Context, fn func(tx *store.Tx) (Result, bool, error)) (Result, error) {
+	if tx, ok := s.db.Joined(ctx); ok {
+		before := tx.Writes()
+		r, changed, err := fn(tx)
+		if err != nil {
+			return r, err
+		}
+		if !changed && tx.Writes() != before {
+			return r, errWroteThenRefused
+		}
+		return r, nil
+	}
 	var res Result
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		r, changed, err := fn(tx)
@@ -151,6 +153,14 @@ func (s *Service) step(ctx context.Context, fn func(tx *store.Tx) (Result, bool,
 		return res, nil
 	}
 	return res, err
+}
+
+// read runs a read-only fn in the event's transaction when there is one, else in its own.
+func (s *Service) read(ctx context.Context, fn func(tx *store.Tx) error) error {
+	if tx, ok := s.db.Joined(ctx); ok {
+		return fn(tx)
+	}
+	return s.db.InTx(ctx, fn)
 }
 
 // memberStep is step for members only; anyone else is shown the privacy notice.

@@ -17,7 +17,7 @@ func (s *Service) VolunteerForm(ctx context.Context, a Actor) (Result, error) {
 		return s.Notice(ctx, a)
 	}
 	var res Result
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.read(ctx, func(tx *store.Tx) error {
 		cats, err := tx.Categories(ctx, a.CommunityID)
 		if err != nil {
 			return err

@@ -13,7 +13,7 @@ import (
 // and not even that is written by showing it.
 func (s *Service) Notice(ctx context.Context, a Actor) (Result, error) {
 	var res Result
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.read(ctx, func(tx *store.Tx) error {
 		c, _, err := community(ctx, tx, a.CommunityID)
 		if err != nil {
 			return err

@@ -169,6 +169,17 @@ type Tx struct {
 	// cache holds rows that do not change within one transaction (a community, its
 	// bindings, a member), so a flow step reads each once.
 	cache map[string]any
+	// writes counts rows written, so a step can tell it changed nothing.
+	writes int64
+}
+
+// Writes is how many rows this transaction has written so far.
+func (tx *Tx) Writes() int64 { return tx.writes }
+
+// Joined returns the transaction ctx carries, if it belongs to this database.
+func (db *DB) Joined(ctx context.Context) (*Tx, bool) {
+	tx, ok := TxFrom(ctx)
+	return tx, ok && tx.db == db
 }
 
 // cached returns the value under key, loading it once per transaction.
@@ -290,7 +301,9 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	tx.writes += n
+	return n, err
 }
 
 // insert runs an INSERT ... RETURNING id.
@@ -299,5 +312,6 @@ func (tx *Tx) insert(ctx context.Context, q string, args ...any) (int64, error) 
 	if err := tx.x.GetContext(ctx, &id, tx.x.Rebind(q+" RETURNING id"), args...); err != nil {
 		return 0, err
 	}
+	tx.writes++
 	return id, nil
 }

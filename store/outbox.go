@@ -73,6 +73,7 @@ func (tx *Tx) EnqueueMany(ctx context.Context, rows []OutboxRow) ([]int64, error
 			return nil, wrap(err, "enqueue")
 		}
 		ids = append(ids, got...)
+		tx.writes += int64(len(got))
 		rows = rows[n:]
 	}
 	return ids, nil
