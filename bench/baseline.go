@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,33 +54,17 @@ func (r *run) baseline(ctx context.Context) error {
 
 	q := bareQueries{inbox: r.db.X.Rebind(sqlInbox), slot: r.db.X.Rebind(sqlSlot), claim: r.db.X.Rebind(sqlClaim),
 		audit: r.db.X.Rebind(sqlAudit), outbox: r.db.X.Rebind(sqlOutbox), reply: r.db.X.Rebind(sqlReply)}
-	var (
-		next    atomic.Int64
-		ok, bad atomic.Int64
-		wg      sync.WaitGroup
-	)
+	var ok, bad atomic.Int64
 	start := time.Now()
-	deadline := start.Add(phase)
 	stop := r.every(PhaseBaseline, start, func(p *Progress) { p.Events = int(ok.Load()) })
-	for w := 0; w < r.o.Concurrency; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil && time.Now().Before(deadline) {
-				i := int(next.Add(1) - 1)
-				if i >= len(slots) {
-					return
-				}
-				if err := r.bareClaim(ctx, q, tpl, slots[i], i); err != nil {
-					r.noteErr(err)
-					bad.Add(1)
-					continue
-				}
-				ok.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
+	r.closedLoop(ctx, start.Add(phase), len(slots), func(i int) {
+		if err := r.bareClaim(ctx, q, tpl, slots[i], i); err != nil {
+			r.noteErr(err)
+			bad.Add(1)
+			return
+		}
+		ok.Add(1)
+	})
 	elapsed := time.Since(start)
 	stop()
 	if err := ctx.Err(); err != nil {

@@ -81,42 +81,51 @@ func (r *run) claims(ctx context.Context) error {
 // claims, refusals, failures, the time taken and the event id of one successful claim.
 func (r *run) claimLoop(ctx context.Context, app *bot.App, slots []int64, d time.Duration, each func(outcome, time.Duration)) (ok, refused, failed int, elapsed time.Duration, sample string) {
 	var (
-		next           atomic.Int64
 		nOK, nRef, nKO atomic.Int64
 		sampleOnce     sync.Once
-		wg             sync.WaitGroup
 	)
 	start := time.Now()
-	deadline := start.Add(d)
+	r.closedLoop(ctx, start.Add(d), len(slots), func(i int) {
+		v := r.volunteers[i%len(r.volunteers)]
+		ev := r.event("k", v, bot.Event{Kind: bot.EventButton, Action: flows.ActClaim, Payload: strconv.FormatInt(slots[i], 10)})
+		_, o, took := r.handle(ctx, app, ev)
+		switch o {
+		case outOK:
+			nOK.Add(1)
+			sampleOnce.Do(func() { sample = ev.ID })
+		case outRefused:
+			nRef.Add(1)
+		default:
+			nKO.Add(1)
+		}
+		if each != nil {
+			each(o, took)
+		}
+	})
+	return int(nOK.Load()), int(nRef.Load()), int(nKO.Load()), time.Since(start), sample
+}
+
+// closedLoop runs Concurrency workers that call work on items 0, 1, 2... as fast as they
+// can, until n items are done or the deadline passes; it returns when all have stopped.
+func (r *run) closedLoop(ctx context.Context, deadline time.Time, n int, work func(i int)) {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
 	for w := 0; w < r.o.Concurrency; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				i := int(next.Add(1) - 1)
-				if i >= len(slots) {
+				if i >= n {
 					return
 				}
-				v := r.volunteers[i%len(r.volunteers)]
-				ev := r.event("k", v, bot.Event{Kind: bot.EventButton, Action: flows.ActClaim, Payload: strconv.FormatInt(slots[i], 10)})
-				_, o, took := r.handle(ctx, app, ev)
-				switch o {
-				case outOK:
-					nOK.Add(1)
-					sampleOnce.Do(func() { sample = ev.ID })
-				case outRefused:
-					nRef.Add(1)
-				default:
-					nKO.Add(1)
-				}
-				if each != nil {
-					each(o, took)
-				}
+				work(i)
 			}
 		}()
 	}
 	wg.Wait()
-	return int(nOK.Load()), int(nRef.Load()), int(nKO.Load()), time.Since(start), sample
 }
 
 // createRequests writes n open single-slot meal requests through the store, spread over

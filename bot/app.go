@@ -208,9 +208,9 @@ func (a *App) storeReply(ctx context.Context, tx *store.Tx, ev Event, r Reply) e
 	return tx.SetEventReply(ctx, ev.Platform, ev.Workspace, ev.ID, string(b))
 }
 
-// read runs a read-only step in the event's transaction when there is one (no savepoint
-// needed: it writes nothing), else in a transaction of its own.
-func (a *App) read(ctx context.Context, fn func(tx *store.Tx) error) error {
+// inEvent runs fn in the event's transaction when there is one, else in a transaction
+// of its own. No savepoint: any error fails the whole event, which rolls it all back.
+func (a *App) inEvent(ctx context.Context, fn func(tx *store.Tx) error) error {
 	if tx, ok := store.TxFrom(ctx); ok {
 		return fn(tx)
 	}
@@ -243,7 +243,7 @@ func (a *App) systemReply(ev Event, id string) Reply {
 
 func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 	sc := scene{ev: ev}
-	err := a.read(ctx, func(tx *store.Tx) error {
+	err := a.inEvent(ctx, func(tx *store.Tx) error {
 		found, err := tx.ResolveScene(ctx, ev.Platform, ev.Workspace, ev.UserID)
 		if err != nil {
 			return err

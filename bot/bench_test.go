@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/tend-community/tend/bot"
 	"github.com/tend-community/tend/bot/bottest"
@@ -42,34 +41,6 @@ func benchCast(b *testing.B) (*bottest.H, int64, int64) {
 	return h, alice, bob
 }
 
-// openRequests writes n open single-slot meal requests by requester, as the ask flow
-// would (with a sealed private part), and returns their slots.
-func openRequests(b *testing.B, h *bottest.H, requester int64, n int) []int64 {
-	b.Helper()
-	ctx := context.Background()
-	starts := bottest.Start.Add(72 * time.Hour).Unix()
-	slots := make([]int64, 0, n)
-	if err := h.DB.InTx(ctx, func(tx *store.Tx) error {
-		for i := 0; i < n; i++ {
-			id, err := tx.CreateRequest(ctx, store.NewRequest{CommunityID: h.Community, RequesterID: requester, Category: "meal",
-				Summary: "Soup for two", Area: "Rosemont", StartsAt: starts, EndsAt: starts + 3600, ShowName: true, MayShare: true,
-				Slots: 1, Private: store.Private{Address: "12 Rue Rachel Est", Phone: "514-555-0199"}})
-			if err != nil {
-				return err
-			}
-			ss, err := tx.SlotsOfRequest(ctx, id)
-			if err != nil {
-				return err
-			}
-			slots = append(slots, ss[0].ID)
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
-	return slots
-}
-
 func benchCount(b *testing.B, db *store.DB, q string, args ...any) int {
 	b.Helper()
 	var n int
@@ -84,7 +55,7 @@ func benchCount(b *testing.B, db *store.DB, q string, args ...any) int {
 // stored reply and the commit. Each press is on a fresh request.
 func BenchmarkHandleClaim(b *testing.B) {
 	h, alice, _ := benchCast(b)
-	slots := openRequests(b, h, alice, b.N)
+	slots := h.OpenRequests(alice, b.N)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()

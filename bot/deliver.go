@@ -448,7 +448,7 @@ func (a *App) renderRow(ctx context.Context, r store.OutboxRow) (Delivery, error
 // the disclosure names as viewer.
 func (a *App) reveal(ctx context.Context, viewer int64, lang string, disclosure int64) ([]RenderedField, error) {
 	var fields []RenderedField
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	err := a.inEvent(ctx, func(tx *store.Tx) error {
 		if _, err := viewerDisclosure(ctx, tx, disclosure, viewer); err != nil {
 			return err
 		}

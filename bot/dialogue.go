@@ -64,7 +64,7 @@ func (a *App) saveDialogue(ctx context.Context, sc scene, form string, step int,
 	if err != nil {
 		return err
 	}
-	return a.db.InTx(ctx, func(tx *store.Tx) error {
+	return a.inEvent(ctx, func(tx *store.Tx) error {
 		return tx.SaveDialogue(ctx, store.Dialogue{Platform: sc.ev.Platform, Workspace: sc.ev.Workspace, UserID: sc.ev.UserID, Form: form, Step: step}, b)
 	})
 }
@@ -135,7 +135,7 @@ func (a *App) dialogueText(ctx context.Context, sc scene) (flows.Result, error) 
 		d     store.Dialogue
 		plain []byte
 	)
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	err := a.inEvent(ctx, func(tx *store.Tx) error {
 		var err error
 		d, plain, err = tx.Dialogue(ctx, ev.Platform, ev.Workspace, ev.UserID)
 		return err
@@ -229,7 +229,7 @@ func answer(f RenderedFormField, text string) (string, string) {
 // finishDialogue submits the answers in the event's transaction: if the flow fails, the
 // dialogue is still there; if it refuses some answers, the dialogue asks only for those.
 func (a *App) finishDialogue(ctx context.Context, sc scene, rf RenderedForm, st dialogueState) (flows.Result, error) {
-	if err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	if err := a.inEvent(ctx, func(tx *store.Tx) error {
 		_, err := tx.EndDialogue(ctx, sc.ev.Platform, sc.ev.Workspace, sc.ev.UserID)
 		return err
 	}); err != nil {
@@ -270,7 +270,7 @@ func contains(xs []string, x string) bool {
 // cancelDialogue drops an unfinished form; nothing it held is kept.
 func (a *App) cancelDialogue(ctx context.Context, sc scene) (flows.Result, error) {
 	var ended bool
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	err := a.inEvent(ctx, func(tx *store.Tx) error {
 		var err error
 		ended, err = tx.EndDialogue(ctx, sc.ev.Platform, sc.ev.Workspace, sc.ev.UserID)
 		return err

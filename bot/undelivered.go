@@ -90,7 +90,7 @@ func (a *App) showUndelivered(ctx context.Context, sc scene) (flows.Result, erro
 // viewer on the same basis.
 func (a *App) redisclose(ctx context.Context, disclosure, viewer int64) (int64, error) {
 	var id int64
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	err := a.inEvent(ctx, func(tx *store.Tx) error {
 		d, err := viewerDisclosure(ctx, tx, disclosure, viewer)
 		if err != nil {
 			return err

@@ -3,7 +3,6 @@ package flows_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/tend-community/tend/bot/bottest"
 	"github.com/tend-community/tend/flows"
@@ -21,8 +20,6 @@ func BenchmarkClaimFlow(b *testing.B) {
 	h.Volunteer("bob", "meal", "any", "any")
 	ctx := context.Background()
 	var alice, bob store.Member
-	slots := make([]int64, 0, b.N)
-	starts := bottest.Start.Add(72 * time.Hour).Unix()
 	if err := db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if alice, err = tx.MemberByIdentity(ctx, h.Community, bottest.Platform, "alice"); err != nil {
@@ -31,23 +28,11 @@ func BenchmarkClaimFlow(b *testing.B) {
 		if bob, err = tx.MemberByIdentity(ctx, h.Community, bottest.Platform, "bob"); err != nil {
 			return err
 		}
-		for i := 0; i < b.N; i++ {
-			id, err := tx.CreateRequest(ctx, store.NewRequest{CommunityID: h.Community, RequesterID: alice.ID, Category: "meal",
-				Summary: "Soup for two", Area: "Rosemont", StartsAt: starts, EndsAt: starts + 3600, ShowName: true, MayShare: true,
-				Slots: 1, Private: store.Private{Address: "12 Rue Rachel Est"}})
-			if err != nil {
-				return err
-			}
-			ss, err := tx.SlotsOfRequest(ctx, id)
-			if err != nil {
-				return err
-			}
-			slots = append(slots, ss[0].ID)
-		}
 		return nil
 	}); err != nil {
 		b.Fatal(err)
 	}
+	slots := h.OpenRequests(alice.ID, b.N)
 	f := h.App.Flows()
 	actor := flows.Actor{CommunityID: h.Community, MemberID: bob.ID, Platform: bottest.Platform, UserID: "bob", Name: "Bob",
 		Locale: "en", EventID: "bench", Surface: bottest.Platform}

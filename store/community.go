@@ -224,3 +224,10 @@ func (tx *Tx) ResolveScene(ctx context.Context, platform, workspace, userID stri
 	}
 	return sc, nil
 }
+
+// CommunityID finds a community's id by its slug.
+func (tx *Tx) CommunityID(ctx context.Context, slug string) (int64, error) {
+	var id int64
+	err := tx.get(ctx, &id, `SELECT id FROM communities WHERE slug = ?`, slug)
+	return id, wrap(err, "community "+slug)
+}

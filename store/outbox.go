@@ -39,13 +39,13 @@ type OutboxRow struct {
 	SentAt        sql.NullInt64 `db:"sent_at"`
 }
 
-// Enqueue writes an outbox row in the caller's transaction and returns its id.
+// Enqueue writes one outbox row in the caller's transaction and returns its id.
 func (tx *Tx) Enqueue(ctx context.Context, r OutboxRow) (int64, error) {
-	now := tx.db.now().UnixMilli()
-	id, err := tx.insert(ctx, `INSERT INTO outbox (idem_key, platform, workspace, dest_kind, channel_id, user_id, user_name, member_id, lang, card_key, card, state, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`, r.IdemKey, r.Platform, r.Workspace, r.DestKind, r.ChannelID, r.UserID, r.UserName,
-		r.MemberID, r.Lang, r.CardKey, r.Card, now, now)
-	return id, wrap(err, "enqueue")
+	ids, err := tx.EnqueueMany(ctx, []OutboxRow{r})
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
 }
 
 // EnqueueMany writes outbox rows with one statement per few hundred rows (an ask that

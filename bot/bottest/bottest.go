@@ -410,3 +410,31 @@ func Contains(sent []Sent, subs ...string) bool {
 	}
 	return false
 }
+
+// OpenRequests writes n open single-slot meal requests by requester, as the ask flow
+// would (with a sealed private part), three days after Start, and returns their slots.
+func (h *H) OpenRequests(requester int64, n int) []int64 {
+	h.T.Helper()
+	ctx := context.Background()
+	starts := Start.Add(72 * time.Hour).Unix()
+	slots := make([]int64, 0, n)
+	if err := h.DB.InTx(ctx, func(tx *store.Tx) error {
+		for i := 0; i < n; i++ {
+			id, err := tx.CreateRequest(ctx, store.NewRequest{CommunityID: h.Community, RequesterID: requester, Category: "meal",
+				Summary: "Soup for two", Area: "Rosemont", StartsAt: starts, EndsAt: starts + 3600, ShowName: true, MayShare: true,
+				Slots: 1, Private: store.Private{Address: "12 Rue Rachel Est", Phone: "514-555-0199"}})
+			if err != nil {
+				return err
+			}
+			ss, err := tx.SlotsOfRequest(ctx, id)
+			if err != nil {
+				return err
+			}
+			slots = append(slots, ss[0].ID)
+		}
+		return nil
+	}); err != nil {
+		h.T.Fatal(err)
+	}
+	return slots
+}

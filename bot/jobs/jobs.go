@@ -75,10 +75,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics counts job failures; may be nil.
 	Metrics interface{ JobFailed(kind string) }
-	// JobTimeout bounds one run of a job; its context is cancelled then. Default 30s.
+	// JobTimeout bounds one run of a job; its context is cancelled then. Default 20s: every
+	// job is one short transaction.
 	JobTimeout time.Duration
 	// RescueAfter is how long a job may stay running before it is taken for lost (its
-	// process died, kill -9) and run again; it must exceed JobTimeout. Default 2 min.
+	// process died, kill -9) and run again; it must exceed JobTimeout. Default 45s, so a
+	// job lost in a crash runs again within about a minute and a quarter.
 	// The leader looks for such jobs when it starts and every 30 seconds.
 	RescueAfter time.Duration
 }
@@ -104,10 +106,10 @@ func New(db *store.DB, h Handler, o Options) (*Runner, error) {
 		o.Workers = 10
 	}
 	if o.JobTimeout <= 0 {
-		o.JobTimeout = 30 * time.Second
+		o.JobTimeout = 20 * time.Second
 	}
 	if o.RescueAfter <= o.JobTimeout {
-		o.RescueAfter = max(2*time.Minute, 2*o.JobTimeout)
+		o.RescueAfter = max(45*time.Second, 2*o.JobTimeout)
 	}
 	if o.DigestAt <= 0 || o.DigestAt >= 24*time.Hour {
 		o.DigestAt = 13 * time.Hour

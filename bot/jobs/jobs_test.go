@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tend-community/tend/bot/bottest"
 	"github.com/tend-community/tend/bot/jobs"
 	"github.com/tend-community/tend/flows"
 	"github.com/tend-community/tend/store"
@@ -92,24 +92,6 @@ func (m *metrics) count(kind string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.failed[kind]
-}
-
-// syncBuffer is a log sink safe for River's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // start builds and starts a runner on db; it is stopped when the test ends.
@@ -290,7 +272,7 @@ func TestFlowJobFailureIsRetried(t *testing.T) {
 			}
 			return nil
 		}}
-		logs := &syncBuffer{}
+		logs := &bottest.SyncBuffer{}
 		r := start(t, db, f, jobs.Options{Metrics: m,
 			Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 		schedule(t, db, r, flows.Job{Kind: flows.JobEscalate, Ref: 3, At: past()})

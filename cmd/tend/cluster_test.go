@@ -359,7 +359,9 @@ func (c *cluster) load(d *driver, requesters, volunteers []string, dur time.Dura
 // settle waits until every message is out and every due job has run.
 func (c *cluster) settle(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(120 * time.Second)
+	// Long enough for a job lost in the kill to be rescued (jobs.Options.RescueAfter plus
+	// the queue's rescue interval and a new leader's election).
+	deadline := time.Now().Add(180 * time.Second)
 	for time.Now().Before(deadline) {
 		var outbox, jobs int
 		if err := c.db.Get(&outbox, `SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')`); err != nil {

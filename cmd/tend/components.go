@@ -13,7 +13,6 @@ import (
 	slackad "github.com/tend-community/tend/adapters/slack"
 	"github.com/tend-community/tend/bot"
 	"github.com/tend-community/tend/bot/jobs"
-	"github.com/tend-community/tend/config"
 	"github.com/tend-community/tend/store"
 )
 
@@ -223,33 +222,6 @@ func (r *slackRoles) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// communityRoles maps the moderators and vetted volunteers named in config to their
-// community ids, for the bot to check on every event.
-func communityRoles(ctx context.Context, db *store.DB, cs []config.Community) (bot.Roles, error) {
-	type ref struct {
-		community int64
-		platform  string
-		user      string
-	}
-	mods, vetted := map[ref]bool{}, map[ref]bool{}
-	for _, c := range cs {
-		var id int64
-		if err := db.X.GetContext(ctx, &id, db.X.Rebind(`SELECT id FROM communities WHERE slug = ?`), c.Slug); err != nil {
-			return nil, fmt.Errorf("community %s: %w", c.Slug, err)
-		}
-		for _, m := range c.Moderators {
-			mods[ref{id, m.Platform, m.UserID}] = true
-		}
-		for _, v := range c.Vetted {
-			vetted[ref{id, v.Platform, v.UserID}] = true
-		}
-	}
-	return func(community int64, platform, user string) (bool, bool) {
-		r := ref{community, platform, user}
-		return mods[r], vetted[r]
-	}, nil
 }
 
 // jobsComponent runs the durable job queue.

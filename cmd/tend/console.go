@@ -96,10 +96,14 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if !hasConsoleSpace(communities) {
 		communities = append(communities, config.Demo())
 	}
-	roles, ws, loc, err := applyCommunities(ctx, db, communities)
+	if err := applyCommunities(ctx, db, communities); err != nil {
+		return err
+	}
+	roles, err := communityRoles(ctx, db, communities)
 	if err != nil {
 		return err
 	}
+	ws, loc := consoleSpace(communities)
 	// Message numbers start again in every console session: cards posted by an earlier
 	// session are not on this screen to edit.
 	if err := db.ForgetPosted(ctx, console.Platform); err != nil {
@@ -203,44 +207,21 @@ func hasConsoleSpace(cs []config.Community) bool {
 	return false
 }
 
-// applyCommunities writes the communities and returns the roles they name, the console
-// workspace and the time zone of its community.
-func applyCommunities(ctx context.Context, db *store.DB, cs []config.Community) (bot.Roles, string, *time.Location, error) {
-	type ref struct {
-		community int64
-		platform  string
-		user      string
-	}
-	mods, vetted := map[ref]bool{}, map[ref]bool{}
-	ws, loc := "", time.UTC
-	err := db.InTx(ctx, func(tx *store.Tx) error {
-		for _, c := range cs {
-			id, err := tx.ApplyCommunity(ctx, c.Setup())
-			if err != nil {
-				return err
-			}
-			for _, m := range c.Moderators {
-				mods[ref{id, m.Platform, m.UserID}] = true
-			}
-			for _, v := range c.Vetted {
-				vetted[ref{id, v.Platform, v.UserID}] = true
-			}
-			for _, s := range c.Spaces {
-				if s.Platform == console.Platform && ws == "" {
-					ws = s.Workspace
-					if l, err := time.LoadLocation(c.Timezone); err == nil {
-						loc = l
-					}
+// consoleSpace is the console workspace of the first community bound to the console, and
+// that community's time zone.
+func consoleSpace(cs []config.Community) (string, *time.Location) {
+	for _, c := range cs {
+		for _, s := range c.Spaces {
+			if s.Platform == console.Platform {
+				loc, err := time.LoadLocation(c.Timezone)
+				if err != nil {
+					loc = time.UTC
 				}
+				return s.Workspace, loc
 			}
 		}
-		return nil
-	})
-	roles := func(community int64, platform, user string) (bool, bool) {
-		r := ref{community, platform, user}
-		return mods[r], vetted[r]
 	}
-	return roles, ws, loc, err
+	return "", time.UTC
 }
 
 // seedDemo adds the demo moderator and volunteers the first time, and reports whether

@@ -122,16 +122,7 @@ func (c *cli) serveWith(ctx context.Context, args []string, deps serveDeps) int 
 		c.fail(err)
 		return exitFailure
 	}
-	// All communities in one transaction: a config applies whole or not at all.
-	err = db.InTx(ctx, func(tx *store.Tx) error {
-		for _, cm := range cfg.Communities {
-			if _, err := tx.ApplyCommunity(ctx, cm.Setup()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := applyCommunities(ctx, db, cfg.Communities); err != nil {
 		c.fail(redactErr(err, cfg.Database.URL))
 		return exitFailure
 	}

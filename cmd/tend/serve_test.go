@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,27 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tend-community/tend/bot/bottest"
 	"github.com/tend-community/tend/catalog"
 	"github.com/tend-community/tend/store"
 )
-
-// syncBuffer is a bytes.Buffer that the logger may write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // calls records what fake components were asked to do, in order.
 type calls struct {
@@ -104,7 +86,7 @@ func freeAddr(t *testing.T) string {
 type serveRun struct {
 	cancel      context.CancelFunc
 	done        chan int
-	stdout, log *syncBuffer
+	stdout, log *bottest.SyncBuffer
 	env         **serveEnv
 }
 
@@ -115,7 +97,7 @@ func startServe(t *testing.T, getenv func(string) string, build func(*serveEnv) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &serveRun{done: make(chan int, 1), stdout: &syncBuffer{}, log: &syncBuffer{}, env: new(*serveEnv)}
+	r := &serveRun{done: make(chan int, 1), stdout: &bottest.SyncBuffer{}, log: &bottest.SyncBuffer{}, env: new(*serveEnv)}
 	c := &cli{stdin: strings.NewReader(""), stdout: r.stdout, stderr: r.log, getenv: getenv, cat: cat, lang: "en"}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
