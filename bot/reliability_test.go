@@ -15,15 +15,6 @@ import (
 	"github.com/tend-community/tend/store/storetest"
 )
 
-func count(t *testing.T, db *store.DB, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.X.Get(&n, db.X.Rebind(q), args...); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // cast: alice asks, bob is a vetted ride volunteer.
 func cast(t *testing.T, db *store.DB) *bottest.H {
 	h := bottest.New(t, db, "en")
@@ -62,7 +53,7 @@ func TestRedeliveredEventIsHandledOnce(t *testing.T) {
 		if err := h.App.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM claims`); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM claims`); n != 1 {
 			t.Fatalf("claims = %d, want 1", n)
 		}
 		gates := bottest.To(h.Fake.Take(), "@alice")
@@ -90,7 +81,7 @@ func TestTransientFailureRetriesLater(t *testing.T) {
 		if len(bottest.To(sent, "#board")) != 0 {
 			t.Fatalf("delivered while failing:\n%s", bottest.Dump(sent))
 		}
-		pending := count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND attempts = 1 AND last_error <> ''`)
+		pending := storetest.Count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND attempts = 1 AND last_error <> ''`)
 		if pending == 0 {
 			t.Fatal("failed rows were not kept for retry")
 		}
@@ -113,7 +104,7 @@ func TestTransientFailureRetriesLater(t *testing.T) {
 				t.Errorf("key %s delivered %d times", key, n)
 			}
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM outbox WHERE state <> 'sent'`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM outbox WHERE state <> 'sent'`); n != 0 {
 			t.Fatalf("%d rows not sent", n)
 		}
 	})
@@ -138,7 +129,7 @@ func TestRetriesEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND attempts = ?`, bot.MaxAttempts); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND attempts = ?`, bot.MaxAttempts); n != 1 {
 			t.Fatalf("failed rows after %d attempts = %d, want 1", bot.MaxAttempts, n)
 		}
 		if got := bottest.To(h.Fake.History(), "#"+bottest.Moderators); !bottest.Contains(got, "could not be delivered") {
@@ -223,19 +214,19 @@ func TestClosedDMsFallBackToTheBoard(t *testing.T) {
 		if got := h.Press("carol", show); !bottest.Contains(got, "isn't for you") || bottest.Contains(got, "12 Rue Rachel") {
 			t.Fatalf("someone else saw bob's message:\n%s", bottest.Dump(got))
 		}
-		before := count(t, db, `SELECT COUNT(*) FROM disclosures`)
+		before := storetest.Count(t, db, `SELECT COUNT(*) FROM disclosures`)
 		got := h.Press("bob", show)
 		mine := bottest.To(got, "~bob")
 		if !bottest.Contains(mine, "Address: 12 Rue Rachel Est") {
 			t.Fatalf("bob could not see his message:\n%s", bottest.Dump(got))
 		}
-		if after := count(t, db, `SELECT COUNT(*) FROM disclosures`); after != before+1 {
+		if after := storetest.Count(t, db, `SELECT COUNT(*) FROM disclosures`); after != before+1 {
 			t.Fatalf("showing it wrote %d disclosure rows, want 1", after-before)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'failed'`); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'failed'`); n != 1 {
 			t.Fatalf("failed rows = %d, want 1 recorded", n)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM inbox WHERE reply LIKE '%Rachel%'`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM inbox WHERE reply LIKE '%Rachel%'`); n != 0 {
 			t.Fatal("a reply with private details was stored in the inbox")
 		}
 	})
@@ -256,14 +247,14 @@ func TestDatabaseUnavailableGetsACalmAnswer(t *testing.T) {
 		if !strings.Contains(fmt.Sprint(reply), "try again in a minute") && !strings.Contains(fmt.Sprint(reply), "Please try again") {
 			t.Fatalf("reply: %+v", reply)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM claims`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM claims`); n != 0 {
 			t.Fatal("a claim was half written")
 		}
 		// Back to normal: the same press goes through.
 		if _, err := h.App.Handle(context.Background(), press("bob", claim, "late-1")); err != nil {
 			t.Fatal(err)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM claims`); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM claims`); n != 1 {
 			t.Fatalf("claims = %d after recovery", n)
 		}
 	})
@@ -274,24 +265,24 @@ func TestPurgePrunesDeliveryRecords(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := cast(t, db)
 		h.Ask("alice", nil)
-		inbox := count(t, db, `SELECT COUNT(*) FROM inbox`)
-		if inbox == 0 || count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'sent'`) == 0 {
+		inbox := storetest.Count(t, db, `SELECT COUNT(*) FROM inbox`)
+		if inbox == 0 || storetest.Count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'sent'`) == 0 {
 			t.Fatal("nothing to prune")
 		}
 		if err := h.App.Periodic(context.Background(), "purge", "purge:now"); err != nil {
 			t.Fatal(err)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM inbox WHERE platform <> 'job'`); n != inbox {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM inbox WHERE platform <> 'job'`); n != inbox {
 			t.Fatalf("fresh inbox rows pruned: %d of %d left", n, inbox)
 		}
 		h.Now = h.Now.Add(8 * 24 * time.Hour)
 		if err := h.App.Periodic(context.Background(), "purge", "purge:later"); err != nil {
 			t.Fatal(err)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'sent'`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM outbox WHERE state = 'sent'`); n != 0 {
 			t.Fatalf("%d delivered rows kept past a week", n)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM inbox WHERE platform <> 'job'`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM inbox WHERE platform <> 'job'`); n != 0 {
 			t.Fatalf("%d inbox rows kept past a week", n)
 		}
 	})

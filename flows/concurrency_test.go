@@ -84,10 +84,10 @@ func TestThousandVolunteersPressAtOnce(t *testing.T) {
 		if thanked != 1 || taken != n-1 {
 			t.Fatalf("thanked %d and told taken %d; want 1 and %d", thanked, taken, n-1)
 		}
-		if c := count(t, db, `SELECT COUNT(*) FROM claims`); c != 1 {
+		if c := storetest.Count(t, db, `SELECT COUNT(*) FROM claims`); c != 1 {
 			t.Fatalf("claims = %d, want 1", c)
 		}
-		if c := count(t, db, `SELECT taken FROM slots`); c != 1 {
+		if c := storetest.Count(t, db, `SELECT taken FROM slots`); c != 1 {
 			t.Fatalf("slot taken = %d, want 1", c)
 		}
 	})

@@ -28,15 +28,6 @@ func setup(t *testing.T, db *store.DB) *bottest.H {
 	return h
 }
 
-func count(t *testing.T, db *store.DB, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.X.Get(&n, db.X.Rebind(q), args...); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestHappyPathRideToChemo(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := setup(t, db)
@@ -83,10 +74,10 @@ func TestHappyPathRideToChemo(t *testing.T) {
 		if !bottest.Contains(bottest.To(sent, "#board"), "Matched") {
 			t.Fatalf("board not matched:\n%s", bottest.Dump(sent))
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM disclosures WHERE basis = 'consent' AND fields = 'address,phone,notes'`); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM disclosures WHERE basis = 'consent' AND fields = 'address,phone,notes'`); n != 1 {
 			t.Fatalf("disclosures = %d, want 1", n)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM consents WHERE purpose = ? AND scope_request_id IS NOT NULL AND scope_member_id IS NOT NULL`, store.PurposeShareDetails); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM consents WHERE purpose = ? AND scope_request_id IS NOT NULL AND scope_member_id IS NOT NULL`, store.PurposeShareDetails); n != 1 {
 			t.Fatalf("scoped share consents = %d, want 1", n)
 		}
 
@@ -94,7 +85,7 @@ func TestHappyPathRideToChemo(t *testing.T) {
 		if !bottest.Contains(bottest.To(sent, "@alice"), "Bob marked") || !bottest.Contains(bottest.To(sent, "#board"), "Done. Thank you!") {
 			t.Fatalf("done:\n%s", bottest.Dump(sent))
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM requests WHERE status = 'done'`); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM requests WHERE status = 'done'`); n != 1 {
 			t.Fatalf("done requests = %d", n)
 		}
 		// A second press changes nothing and says so kindly.
@@ -153,10 +144,10 @@ func TestChangesOfPlans(t *testing.T) {
 		if sent := h.Press("alice", h.MustButton(ask, flows.ActAcceptShare)); !bottest.Contains(sent, "no longer open") {
 			t.Fatalf("accept on cancelled:\n%s", bottest.Dump(sent))
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM disclosures`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM disclosures`); n != 0 {
 			t.Fatalf("disclosures = %d, want 0", n)
 		}
-		if n := count(t, db, `SELECT COALESCE(SUM(taken), 0) FROM slots`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COALESCE(SUM(taken), 0) FROM slots`); n != 0 {
 			t.Fatalf("slots still taken: %d", n)
 		}
 	})
@@ -183,10 +174,10 @@ func TestPermissionsAndTiers(t *testing.T) {
 				t.Errorf("%s pressing claim: want %q in\n%s", c.who, c.want, bottest.Dump(sent))
 			}
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM claims`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM claims`); n != 0 {
 			t.Fatalf("refused claims wrote %d rows", n)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM identities WHERE platform_user_id = 'zoe'`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM identities WHERE platform_user_id = 'zoe'`); n != 0 {
 			t.Fatal("a non-member's platform id was stored before they accepted")
 		}
 
@@ -203,7 +194,7 @@ func TestPermissionsAndTiers(t *testing.T) {
 		if sent := h.Press("alice", accept); !bottest.Contains(sent, "already accepted") {
 			t.Fatalf("second accept:\n%s", bottest.Dump(sent))
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM disclosures`); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM disclosures`); n != 1 {
 			t.Fatalf("disclosures = %d after a double accept, want 1", n)
 		}
 		// Forged and unknown buttons.
@@ -252,7 +243,7 @@ func TestBadAskInputChangesNothing(t *testing.T) {
 				t.Errorf("%s: something reached the board", c.name)
 			}
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM requests`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM requests`); n != 0 {
 			t.Fatalf("bad input created %d requests", n)
 		}
 	})
@@ -298,7 +289,7 @@ func TestOfferWithPlaces(t *testing.T) {
 		if !bottest.Contains(bottest.To(sent, "@carol"), "Erin can no longer come") || !bottest.Contains(bottest.To(sent, "#board"), "1 of 2 taken", "[Join]") {
 			t.Fatalf("leave:\n%s", bottest.Dump(sent))
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM disclosures WHERE claim_id IS NOT NULL`); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM disclosures WHERE claim_id IS NOT NULL`); n != 1 {
 			t.Fatalf("join disclosures = %d, want 1", n)
 		}
 	})
@@ -335,10 +326,10 @@ func TestAskThroughTheDialogue(t *testing.T) {
 				t.Fatalf("refused field asked again without the reason:\n%s", bottest.Dump(sent))
 			}
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM requests WHERE show_name = ? AND may_share = ?`, true, true); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM requests WHERE show_name = ? AND may_share = ?`, true, true); n != 1 {
 			t.Fatalf("requests from the dialogue = %d", n)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM dialogues`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM dialogues`); n != 0 {
 			t.Fatalf("dialogue left behind")
 		}
 		// Cancelling midway keeps nothing.
@@ -347,7 +338,7 @@ func TestAskThroughTheDialogue(t *testing.T) {
 		if sent := h.DM("alice", "cancel"); !bottest.Contains(sent, "Nothing you typed") {
 			t.Fatalf("cancel:\n%s", bottest.Dump(sent))
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM dialogues`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM dialogues`); n != 0 {
 			t.Fatal("cancelled dialogue kept")
 		}
 		if sent := h.DM("alice", "hello?"); !bottest.Contains(sent, "not waiting for an answer") {
@@ -436,7 +427,7 @@ func TestClaimStaysInItsCommunity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM claims`); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM claims`); n != 0 {
 			t.Fatalf("a member of another community claimed: %+v", reply)
 		}
 	})

@@ -18,7 +18,7 @@ var bg = context.Background()
 
 func memberID(t *testing.T, db *store.DB, user string) int64 {
 	t.Helper()
-	return int64(count(t, db, `SELECT member_id FROM identities WHERE platform = ? AND platform_user_id = ?`, bottest.Platform, user))
+	return int64(storetest.Count(t, db, `SELECT member_id FROM identities WHERE platform = ? AND platform_user_id = ?`, bottest.Platform, user))
 }
 
 func actor(t *testing.T, h *bottest.H, user string) flows.Actor {
@@ -29,12 +29,12 @@ func actor(t *testing.T, h *bottest.H, user string) flows.Actor {
 
 func lastRequest(t *testing.T, db *store.DB) int64 {
 	t.Helper()
-	return int64(count(t, db, `SELECT COALESCE(MAX(id), 0) FROM requests`))
+	return int64(storetest.Count(t, db, `SELECT COALESCE(MAX(id), 0) FROM requests`))
 }
 
 func lastClaim(t *testing.T, db *store.DB) int64 {
 	t.Helper()
-	return int64(count(t, db, `SELECT COALESCE(MAX(id), 0) FROM claims`))
+	return int64(storetest.Count(t, db, `SELECT COALESCE(MAX(id), 0) FROM claims`))
 }
 
 func request(t *testing.T, db *store.DB, id int64) store.Request {
@@ -266,7 +266,7 @@ func TestEscalateShowsModeratorsThePublicPartOnly(t *testing.T) {
 		if card.Reveal != 0 {
 			t.Fatal("escalation reveals private details")
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'request.escalated'`); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'request.escalated'`); n != 1 {
 			t.Fatalf("escalation audit rows = %d", n)
 		}
 
@@ -295,10 +295,10 @@ func TestExpireClosesAnUnclaimedRequest(t *testing.T) {
 		if got := request(t, db, id).Status; got != "expired" {
 			t.Fatalf("status = %s, want expired", got)
 		}
-		if n := count(t, db, `SELECT COALESCE(SUM(taken), 0) FROM slots WHERE request_id = ?`, id); n != 0 {
+		if n := storetest.Count(t, db, `SELECT COALESCE(SUM(taken), 0) FROM slots WHERE request_id = ?`, id); n != 0 {
 			t.Fatalf("slot still taken: %d", n)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM claims WHERE state = 'cancelled'`); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM claims WHERE state = 'cancelled'`); n != 1 {
 			t.Fatalf("bob's pending offer was not closed")
 		}
 		alice, bob := memberID(t, db, "alice"), memberID(t, db, "bob")
@@ -333,7 +333,7 @@ func TestExpireLeavesAMatchedRequest(t *testing.T) {
 		if got := request(t, db, id).Status; got != "matched" {
 			t.Fatalf("status = %s, want matched", got)
 		}
-		if n := count(t, db, `SELECT COALESCE(SUM(taken), 0) FROM slots WHERE request_id = ?`, id); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COALESCE(SUM(taken), 0) FROM slots WHERE request_id = ?`, id); n != 1 {
 			t.Fatalf("the helper's place was released")
 		}
 	})
@@ -490,11 +490,11 @@ func TestPurgeErasesClosedRequestsAfterRetention(t *testing.T) {
 		h.Submit("erin", flows.FormJoin, h.MustButton(board, flows.ActJoin).Payload, map[string]string{"notes": "I use a wheelchair", "share": "yes"})
 		// A form left half answered.
 		h.Command("alice", "ask")
-		if n := count(t, db, `SELECT COUNT(*) FROM dialogues`); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM dialogues`); n != 1 {
 			t.Fatalf("dialogues = %d", n)
 		}
 		sealed := func(table string, id int64) bool {
-			return count(t, db, `SELECT COUNT(*) FROM `+table+` WHERE id = ? AND private_ct IS NOT NULL AND private_key_id IS NOT NULL`, id) == 1
+			return storetest.Count(t, db, `SELECT COUNT(*) FROM `+table+` WHERE id = ? AND private_ct IS NOT NULL AND private_key_id IS NOT NULL`, id) == 1
 		}
 		joined := lastClaim(t, db)
 		if !sealed("requests", done) || !sealed("requests", open) || !sealed("claims", joined) {
@@ -519,13 +519,13 @@ func TestPurgeErasesClosedRequestsAfterRetention(t *testing.T) {
 		if pc.Requests != 1 || pc.Claims != 1 || pc.Communities != 1 {
 			t.Fatalf("purge after retention: %+v", pc)
 		}
-		if count(t, db, `SELECT COUNT(*) FROM requests WHERE id = ? AND private_ct IS NULL AND private_key_id IS NULL`, done) != 1 {
+		if storetest.Count(t, db, `SELECT COUNT(*) FROM requests WHERE id = ? AND private_ct IS NULL AND private_key_id IS NULL`, done) != 1 {
 			t.Fatal("the done request kept its private details")
 		}
 		if !sealed("requests", open) {
 			t.Fatal("an open request lost its private details")
 		}
-		if count(t, db, `SELECT COUNT(*) FROM claims WHERE id = ? AND private_ct IS NULL`, joined) != 1 {
+		if storetest.Count(t, db, `SELECT COUNT(*) FROM claims WHERE id = ? AND private_ct IS NULL`, joined) != 1 {
 			t.Fatal("the note shared on a past offer was kept")
 		}
 		// The public part and the record stay; one audit row, counts only.

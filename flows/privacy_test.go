@@ -83,7 +83,7 @@ func TestPrivateDetailsGoOnlyWhereConsented(t *testing.T) {
 				t.Errorf("message text %q reached a log line", public)
 			}
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM disclosures`); n != 2 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM disclosures`); n != 2 {
 			t.Errorf("disclosures = %d, want 2 (bob, carol)", n)
 		}
 	})

@@ -136,7 +136,7 @@ func TestTakeSlotAndMoveClaim(t *testing.T) {
 		if got := slot(t, db, s.ID).Taken; got != 1 {
 			t.Fatalf("taken = %d after refused claims, want 1", got)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM claims WHERE slot_id = ?`, s.ID); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM claims WHERE slot_id = ?`, s.ID); n != 1 {
 			t.Fatalf("%d claim rows, want 1", n)
 		}
 
@@ -271,7 +271,7 @@ func TestOfferSlotCapacity(t *testing.T) {
 		if got := slot(t, db, slotID).Taken; got != 3 {
 			t.Errorf("taken = %d, want 3", got)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM claims WHERE slot_id = ? AND state IN ('offered', 'accepted', 'done')`, slotID); n != 3 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM claims WHERE slot_id = ? AND state IN ('offered', 'accepted', 'done')`, slotID); n != 3 {
 			t.Errorf("%d live claim rows, want 3", n)
 		}
 	})

@@ -64,7 +64,7 @@ func TestTakeSlotRace(t *testing.T) {
 		if got := slot(t, db, slotID).Taken; got != 1 {
 			t.Errorf("slot.taken = %d, want 1", got)
 		}
-		if k := count(t, db, `SELECT COUNT(*) FROM claims WHERE slot_id = ?`, slotID); k != 1 {
+		if k := storetest.Count(t, db, `SELECT COUNT(*) FROM claims WHERE slot_id = ?`, slotID); k != 1 {
 			t.Errorf("%d claim rows on the slot, want 1", k)
 		}
 	})

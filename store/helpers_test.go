@@ -121,13 +121,3 @@ func take(db *store.DB, slot, member int64, p store.Private) (int64, error) {
 	})
 	return id, err
 }
-
-// count runs a COUNT(*) query written with '?' on the raw handle.
-func count(t testing.TB, db *store.DB, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.X.GetContext(ctx, &n, db.X.Rebind(q), args...); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}

@@ -35,10 +35,10 @@ func TestCreateMemberIsIdempotent(t *testing.T) {
 		if second.DisplayName != "Alice" || second.NoticeVersion != "notice-v3" {
 			t.Errorf("second accept rewrote the member: %+v", second)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM members WHERE community_id = ?`, c); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM members WHERE community_id = ?`, c); n != 1 {
 			t.Errorf("%d members, want 1", n)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM identities WHERE member_id = ?`, first.ID); n != 1 {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM identities WHERE member_id = ?`, first.ID); n != 1 {
 			t.Errorf("%d identities, want 1", n)
 		}
 

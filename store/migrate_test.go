@@ -77,7 +77,7 @@ func TestMigrate(t *testing.T) {
 		if len(again) != 0 {
 			t.Fatalf("second Migrate applied %v, want nothing", again)
 		}
-		if n := count(t, db, `SELECT COUNT(*) FROM schema_migrations`); n != len(all) {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM schema_migrations`); n != len(all) {
 			t.Fatalf("schema_migrations has %d rows, want %d", n, len(all))
 		}
 

@@ -20,7 +20,7 @@ func riverTableHere(t *testing.T, db *store.DB) bool {
 	if db.Engine == store.Postgres {
 		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'river_job'`
 	}
-	return count(t, db, q) == 1
+	return storetest.Count(t, db, q) == 1
 }
 
 func TestMigrateCreatesJobTables(t *testing.T) {

@@ -297,3 +297,13 @@ func randomHex(t testing.TB, n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// Count runs a query returning one number (written with '?') on the raw handle.
+func Count(t testing.TB, db *store.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.X.Get(&n, db.X.Rebind(q), args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
