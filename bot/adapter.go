@@ -84,6 +84,8 @@ type RenderedFormField struct {
 	Required bool             `json:"required,omitempty"`
 	MaxLen   int              `json:"max_len,omitempty"`
 	Default  string           `json:"default,omitempty"`
+	// Private fields are never filled in from a draft: their answers are not echoed.
+	Private bool `json:"private,omitempty"`
 }
 
 // Delivery is one message to send: where, what, and the idempotency key that makes a
@@ -118,6 +120,15 @@ type DirectMessenger interface {
 // the person through the form in a DM dialogue.
 type FormOpener interface {
 	CanOpenForms() bool
+}
+
+// FormParts is a form opener whose native forms hold only part of a form at a time
+// (Discord's modals hold five text inputs). The bot keeps a sealed draft of the answers
+// between the parts: the adapter submits each part as an EventForm with Partial set and
+// the last one without, and asks for the form again (to open its next part, or to fix
+// refused answers) with a press of ActResumeForm.
+type FormParts interface {
+	FormsInParts() bool
 }
 
 // ErrPermanent marks a delivery failure that retrying will not fix.

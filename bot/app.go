@@ -123,6 +123,8 @@ type scene struct {
 	actor     flows.Actor
 	community store.Community
 	binding   store.Binding
+	// resume is a draft's form given again (ActResumeForm).
+	resume *RenderedForm
 }
 
 // Handle records the event in the inbox, resolves who acted and where, runs the flow, and
@@ -169,12 +171,21 @@ func (a *App) handle(ctx context.Context, ev Event) (Reply, string, []int64, err
 		}
 		if !ok {
 			outcome = "unbound"
-			a.log.Warn("event from an unbound space", "platform", ev.Platform, "workspace", ev.Workspace)
-			reply = a.systemReply(ev, "space.unbound")
+			if ev.Workspace == "" {
+				reply = a.systemReply(ev, "space.unknown_dm")
+			} else {
+				a.log.Warn("event from an unbound space", "platform", ev.Platform, "workspace", ev.Workspace)
+				reply = a.systemReply(ev, "space.unbound")
+			}
 		} else {
 			a.log.Info("event", "platform", ev.Platform, "event", ev.ID, "kind", string(ev.Kind),
 				"command", ev.Command, "action", ev.Action, "member", sc.actor.MemberID)
-			res, err := a.dispatch(tctx, sc)
+			var res flows.Result
+			if ev.Kind == EventButton && ev.Action == ActResumeForm {
+				res, sc.resume, err = a.resumeForm(tctx, sc)
+			} else {
+				res, err = a.dispatch(tctx, sc)
+			}
 			if err != nil {
 				return err
 			}
@@ -244,6 +255,13 @@ func (a *App) systemReply(ev Event, id string) Reply {
 func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 	sc := scene{ev: ev}
 	err := a.inEvent(ctx, func(tx *store.Tx) error {
+		if ev.Workspace == "" {
+			ws, err := tx.HomeWorkspace(ctx, ev.Platform, ev.UserID)
+			if err != nil {
+				return err
+			}
+			ev.Workspace, sc.ev.Workspace = ws, ws
+		}
 		found, err := tx.ResolveScene(ctx, ev.Platform, ev.Workspace, ev.UserID)
 		if err != nil {
 			return err
@@ -291,6 +309,9 @@ func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
 		}
 		return systemResult("error.unknown_button"), nil
 	case EventForm:
+		if a.inParts(ev.Platform) {
+			return a.submitPart(ctx, sc)
+		}
 		return a.submit(ctx, sc, ev.FormID, ev.FormPayload, ev.Values)
 	case EventText:
 		if ev.InDM {

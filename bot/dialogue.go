@@ -35,6 +35,10 @@ func (a *App) lang(sc scene) string { return catalog.Pick(sc.actor.Locale, sc.co
 // forms shows a form the flow asked for: natively where the adapter can (the reply
 // carries it), else as a DM dialogue whose first question goes out with the result.
 func (a *App) forms(ctx context.Context, tx *store.Tx, sc scene, res *flows.Result, reply *Reply) error {
+	if sc.resume != nil {
+		reply.Form = sc.resume
+		return nil
+	}
 	if res.Form == nil {
 		return nil
 	}
@@ -42,6 +46,9 @@ func (a *App) forms(ctx context.Context, tx *store.Tx, sc scene, res *flows.Resu
 	res.Form = nil
 	if fo, ok := a.adapters[sc.ev.Platform].(FormOpener); ok && fo.CanOpenForms() {
 		reply.Form = &rf
+		if a.inParts(sc.ev.Platform) {
+			return a.startDraft(ctx, sc, rf)
+		}
 		return nil
 	}
 	formJSON, err := json.Marshal(rf)
@@ -140,6 +147,9 @@ func (a *App) dialogueText(ctx context.Context, sc scene) (flows.Result, error) 
 		d, plain, err = tx.Dialogue(ctx, ev.Platform, ev.Workspace, ev.UserID)
 		return err
 	})
+	if err == nil && d.Step == draftStep {
+		err = store.ErrNotFound // a native form's draft is not answered by text
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		if !sc.actor.IsMember() {
 			return a.flows.Notice(ctx, sc.actor)

@@ -47,6 +47,8 @@ type Event struct {
 	FormID      string            `json:"form_id,omitempty"`
 	FormPayload string            `json:"form_payload,omitempty"`
 	Values      map[string]string `json:"values,omitempty"`
+	// Partial marks one part of a form that more parts follow (adapters with FormParts).
+	Partial bool `json:"partial,omitempty"`
 	// MessageID is the platform message a button sat on, where known.
 	MessageID  string    `json:"message_id,omitempty"`
 	ReceivedAt time.Time `json:"received_at,omitempty"`

@@ -111,7 +111,7 @@ func (a *App) renderForm(lang string, f ui.Form) RenderedForm {
 	rf := RenderedForm{ID: f.ID, Payload: f.Payload, Title: a.localize(lang, f.Title)}
 	for _, fl := range f.Fields {
 		x := RenderedFormField{Name: fl.Name, Kind: string(fl.Kind), Label: a.localize(lang, fl.Label), Help: a.localize(lang, fl.Help),
-			Required: fl.Required, MaxLen: fl.MaxLen, Default: fl.Default}
+			Required: fl.Required, MaxLen: fl.MaxLen, Default: fl.Default, Private: fl.Private}
 		for _, o := range fl.Options {
 			x.Options = append(x.Options, RenderedOption{Label: a.localize(lang, o.Label), Value: o.Value})
 		}

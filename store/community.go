@@ -231,3 +231,18 @@ func (tx *Tx) CommunityID(ctx context.Context, slug string) (int64, error) {
 	err := tx.get(ctx, &id, `SELECT id FROM communities WHERE slug = ?`, slug)
 	return id, wrap(err, "community "+slug)
 }
+
+// HomeWorkspace finds the workspace of a platform user when an event does not say (a
+// direct message on a platform whose DMs belong to no workspace): the workspace of their
+// open dialogue or form draft, else of their most recent identity in a bound space.
+func (tx *Tx) HomeWorkspace(ctx context.Context, platform, user string) (string, error) {
+	var ws string
+	err := tx.get(ctx, &ws, `SELECT workspace FROM dialogues WHERE platform = ? AND user_id = ? ORDER BY updated_at DESC LIMIT 1`, platform, user)
+	if err != ErrNotFound {
+		return ws, wrap(err, "home workspace")
+	}
+	err = tx.get(ctx, &ws, `SELECT b.workspace FROM identities i
+		JOIN space_bindings b ON b.community_id = i.community_id AND b.platform = i.platform
+		WHERE i.platform = ? AND i.platform_user_id = ? ORDER BY i.created_at DESC, b.workspace LIMIT 1`, platform, user)
+	return ws, wrap(err, "home workspace")
+}
