@@ -1,0 +1,94 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tend-community/tend/bot"
+)
+
+// Run connects to the gateway and hands interactions and DMs to h until ctx ends.
+// discordgo keeps the connection: heartbeats, reconnects with back-off, and resumes
+// the session so events missed while away are replayed; a replayed interaction is
+// absorbed by the bot's inbox. A connection that cannot be made at all (a bad token) is
+// an error.
+func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
+	work := func(fn func(ctx context.Context)) {
+		a.bg.Add(1)
+		go func() {
+			defer a.bg.Done()
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), followUpTimeout)
+			defer cancel()
+			fn(ctx)
+		}()
+	}
+	removers := []func(){
+		a.s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
+			if r.Application != nil && r.Application.ID != "" {
+				a.mu.Lock()
+				a.appID = r.Application.ID
+				a.mu.Unlock()
+			}
+			a.log.Info("discord: connected", "shard", a.cfg.ShardID, "shards", max(a.cfg.ShardCount, 1), "guilds", len(r.Guilds))
+		}),
+		a.s.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
+			work(func(ctx context.Context) { a.onInteraction(ctx, h, ic.Interaction) })
+		}),
+		a.s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
+			work(func(ctx context.Context) { a.onDirectMessage(ctx, h, m.Message) })
+		}),
+	}
+	defer func() {
+		for _, rm := range removers {
+			rm()
+		}
+	}()
+	if err := a.s.Open(); err != nil {
+		return fmt.Errorf("discord: connecting to the gateway: %w", err)
+	}
+	<-ctx.Done()
+	err := a.s.Close()
+	a.bg.Wait()
+	if err != nil {
+		a.log.Warn("discord: closing the gateway connection", "err", err)
+	}
+	return nil
+}
+
+// onDirectMessage takes what a person writes to the bot in its DMs (a dialogue's
+// answers). Messages in guild channels are not read: tend asks for no message content.
+func (a *Adapter) onDirectMessage(ctx context.Context, h bot.Handler, m *discordgo.Message) {
+	if m == nil || m.GuildID != "" || m.Author == nil || m.Author.Bot || m.Author.System || m.Content == "" {
+		return
+	}
+	if m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply {
+		return
+	}
+	a.rememberDM(m.Author.ID, m.ChannelID)
+	a.markClosed(m.Author.ID, false)
+	name := m.Author.GlobalName
+	if name == "" {
+		name = m.Author.Username
+	}
+	ev := bot.Event{ID: "m:" + m.ID, Platform: Platform, UserID: m.Author.ID, UserName: name, ChannelID: m.ChannelID,
+		InDM: true, Kind: bot.EventText, Text: m.Content, ReceivedAt: time.Now()}
+	r := a.handle(ctx, h, ev)
+	for _, msg := range r.Messages {
+		rm, err := render(ev.Workspace, msg)
+		if err == nil {
+			_, err = a.post(ctx, m.ChannelID, rm)
+		}
+		if err != nil {
+			a.log.Warn("discord: reply in DM failed", "event", ev.ID, "err", err)
+		}
+	}
+	if r.Form != nil {
+		rm := message{Content: a.text("", "discord.form.use_command", nil), Components: []discordgo.MessageComponent{}}
+		if _, err := a.post(ctx, m.ChannelID, rm); err != nil {
+			a.log.Warn("discord: reply in DM failed", "event", ev.ID, "err", err)
+		}
+	}
+}
