@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -69,6 +70,8 @@ type Adapter struct {
 
 	// bg tracks work running after the gateway handed over an event.
 	bg sync.WaitGroup
+	// busy counts events being handled, so tests can wait for quiet.
+	busy atomic.Int64
 
 	mu    sync.Mutex
 	appID string

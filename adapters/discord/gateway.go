@@ -18,8 +18,10 @@ import (
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	work := func(fn func(ctx context.Context)) {
 		a.bg.Add(1)
+		a.busy.Add(1)
 		go func() {
 			defer a.bg.Done()
+			defer a.busy.Add(-1)
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), followUpTimeout)
 			defer cancel()
 			fn(ctx)
@@ -76,9 +78,12 @@ func (a *Adapter) onDirectMessage(ctx context.Context, h bot.Handler, m *discord
 	ev := bot.Event{ID: "m:" + m.ID, Platform: Platform, UserID: m.Author.ID, UserName: name, ChannelID: m.ChannelID,
 		InDM: true, Kind: bot.EventText, Text: m.Content, ReceivedAt: time.Now()}
 	r := a.handle(ctx, h, ev)
-	for _, msg := range r.Messages {
+	for k, msg := range r.Messages {
 		rm, err := render(ev.Workspace, msg)
 		if err == nil {
+			// A message replayed after a resume gets the stored reply: the nonce makes
+			// Discord return the first post instead of showing it twice.
+			rm.Nonce, rm.EnforceNonce = nonce(fmt.Sprintf("%s:%d", ev.ID, k)), true
 			_, err = a.post(ctx, m.ChannelID, rm)
 		}
 		if err != nil {

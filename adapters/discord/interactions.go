@@ -20,8 +20,8 @@ const followUpTimeout = 30 * time.Second
 // "continue" or "fix" button asks for.
 type formRef struct {
 	id      string
-	part    int   // the part a modal held or a button opens
-	parts   int   // how many parts the form has (a modal's), 0 when unknown
+	part    int // the part a modal held or a button opens
+	parts   int // how many parts the form has (a modal's), 0 when unknown
 	fix     []string
 	isModal bool
 }

@@ -45,9 +45,10 @@ type message struct {
 
 // allowedMentions with no parse list: nothing in a message tend sends can ping anyone,
 // even where user text slipped past the sanitiser.
-type allowedMentions struct {
-	Parse []string `json:"parse"`
-}
+type allowedMentions struct{}
+
+// MarshalJSON is always an empty parse list: "parse": null would not do.
+func (allowedMentions) MarshalJSON() ([]byte, error) { return []byte(`{"parse":[]}`), nil }
 
 // modal is the data of a MODAL interaction response.
 type modal struct {
