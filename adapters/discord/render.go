@@ -194,11 +194,17 @@ func nonce(key string) string {
 	return hex.EncodeToString(sum[:])[:25]
 }
 
-// parts splits a form's fields into the parts one modal each can hold.
+// parts splits a form's fields, in order, into as few modals as hold them, evenly (11
+// fields are 4, 4 and 3, not 5, 5 and 1).
 func parts(f bot.RenderedForm) [][]bot.RenderedFormField {
+	n := (len(f.Fields) + maxInputs - 1) / maxInputs
+	if n == 0 {
+		return nil
+	}
+	size := (len(f.Fields) + n - 1) / n
 	var out [][]bot.RenderedFormField
-	for i := 0; i < len(f.Fields); i += maxInputs {
-		out = append(out, f.Fields[i:min(i+maxInputs, len(f.Fields))])
+	for i := 0; i < len(f.Fields); i += size {
+		out = append(out, f.Fields[i:min(i+size, len(f.Fields))])
 	}
 	return out
 }
@@ -268,6 +274,10 @@ func input(f bot.RenderedFormField) discordgo.TextInput {
 		}
 		in.Placeholder = strings.Join(labels, " / ")
 		in.MaxLength = 0
+	}
+	if utf8.RuneCountInString(f.Label) > maxInputLabel {
+		// The label was cut: the placeholder says it whole.
+		in.Placeholder = strings.TrimSpace(f.Label + " " + in.Placeholder)
 	}
 	in.Placeholder = cut(in.Placeholder, maxPlaceholder)
 	if in.MaxLength > 0 && utf8.RuneCountInString(in.Value) > in.MaxLength {

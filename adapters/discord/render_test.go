@@ -109,9 +109,9 @@ func TestFormModalParts(t *testing.T) {
 		id     string
 		fields []string
 	}{
-		{0, nil, "Ask for help (1/3)", "m|9|ask|0/3|", []string{"category", "when", "until", "area", "summary"}},
-		{1, nil, "Ask for help (2/3)", "m|9|ask|1/3|", []string{"address", "phone", "notes", "show_name", "may_share"}},
-		{2, nil, "Ask for help (3/3)", "m|9|ask|2/3|", []string{"follow_up"}},
+		{0, nil, "Ask for help (1/3)", "m|9|ask|0/3|", []string{"category", "when", "until", "area"}},
+		{1, nil, "Ask for help (2/3)", "m|9|ask|1/3|", []string{"summary", "address", "phone", "notes"}},
+		{2, nil, "Ask for help (3/3)", "m|9|ask|2/3|", []string{"show_name", "may_share", "follow_up"}},
 		{0, []string{"when", "may_share"}, "Ask for help", "m|9|ask|fix|", []string{"when", "may_share"}},
 	}
 	for _, tt := range tests {
@@ -154,6 +154,9 @@ func TestFormModalParts(t *testing.T) {
 			case "may_share":
 				if in.Value != "No" || in.Required {
 					t.Errorf("a choice's default is its label, and it is not required: %+v", in)
+				}
+				if !strings.HasPrefix(in.Placeholder, "May I share your details") || !strings.HasSuffix(in.Placeholder, "Yes / No") {
+					t.Errorf("a cut label is said whole in the placeholder: %q", in.Placeholder)
 				}
 			case "notes":
 				if in.Style != 2 {
