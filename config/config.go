@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -23,6 +24,7 @@ type Config struct {
 	Log         Log         `toml:"log"`
 	HTTP        HTTP        `toml:"http"`
 	Slack       Slack       `toml:"slack"`
+	Discord     Discord     `toml:"discord"`
 	Communities []Community `toml:"communities"`
 
 	// Path is the file the config was read from, "" when only defaults and env apply.
@@ -76,6 +78,28 @@ type Slack struct {
 	VettedGroups    []string `toml:"vetted_groups"`
 }
 
+// Discord configures the Discord adapter; its bot token is a secret (TEND_DISCORD_TOKEN or
+// TEND_DISCORD_TOKEN_FILE). Every id is a snowflake: digits only, as Discord's "Copy ID"
+// gives it with Developer Mode on.
+type Discord struct {
+	// ApplicationID is the application's id (developer portal, General Information).
+	// Optional: without it tend asks Discord with the token.
+	ApplicationID string `toml:"application_id"`
+	// ShardID and ShardCount split the servers between replicas: each replica runs one
+	// shard, all with the same count (TEND_DISCORD_SHARD_ID, TEND_DISCORD_SHARD_COUNT, so
+	// replicas can share one file). A count of 0 or 1 is a single shard.
+	ShardID    int `toml:"shard_id"`
+	ShardCount int `toml:"shard_count"`
+	// ModeratorRoles and VettedRoles are server role ids whose members hold the
+	// moderator or vetted role.
+	ModeratorRoles []string `toml:"moderator_roles"`
+	VettedRoles    []string `toml:"vetted_roles"`
+	// APIBase replaces Discord's REST API base (TEND_DISCORD_API_BASE only, never the
+	// file): for tests against a fake Discord and for API proxies. The gateway is not
+	// affected.
+	APIBase string `toml:"-"`
+}
+
 // DefaultHTTPListen is local only: metrics say how busy a community is, so exposing
 // them beyond the host is the operator's choice.
 const DefaultHTTPListen = "127.0.0.1:9464"
@@ -90,6 +114,10 @@ const (
 	EnvLogLevel    = "TEND_LOG_LEVEL"
 	EnvLogFormat   = "TEND_LOG_FORMAT"
 	EnvHTTPListen  = "TEND_HTTP_LISTEN"
+
+	EnvDiscordShardID    = "TEND_DISCORD_SHARD_ID"
+	EnvDiscordShardCount = "TEND_DISCORD_SHARD_COUNT"
+	EnvDiscordAPIBase    = "TEND_DISCORD_API_BASE"
 )
 
 // DefaultDataDir is relative to the working directory.
@@ -154,7 +182,11 @@ func checkKeys(md toml.MetaData) []error {
 			continue
 		}
 		if l := strings.ToLower(name); strings.Contains(l, "token") || strings.Contains(l, "secret") || strings.Contains(l, "password") {
-			errs = append(errs, fmt.Errorf("config: %s: secrets are read only from the environment or files (e.g. TEND_SLACK_BOT_TOKEN or TEND_SLACK_BOT_TOKEN_FILE), never from the config file", name))
+			env := "TEND_SLACK_BOT_TOKEN"
+			if strings.HasPrefix(l, "discord.") {
+				env = EnvDiscordToken
+			}
+			errs = append(errs, fmt.Errorf("config: %s: secrets are read only from the environment or files (e.g. %s or %s_FILE), never from the config file", name, env, env))
 			continue
 		}
 		errs = append(errs, fmt.Errorf("config: unknown field %s", name))
@@ -177,6 +209,23 @@ func (c *Config) applyEnv() []error {
 	set("log.format", EnvLogFormat, &c.Log.Format)
 	set("http.listen", EnvHTTPListen, &c.HTTP.Listen)
 	set("slack.mode", "TEND_SLACK_MODE", &c.Slack.Mode)
+	set("discord.api_base", EnvDiscordAPIBase, &c.Discord.APIBase)
+	// Replicas of one config file run different shards.
+	setInt := func(field, env string, dst *int) {
+		v := strings.TrimSpace(c.getenv(env))
+		if v == "" {
+			return
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("config: %s %q (from %s) must be a whole number", field, v, env))
+			return
+		}
+		*dst = n
+		c.fromEnv[field] = env
+	}
+	setInt("discord.shard_id", EnvDiscordShardID, &c.Discord.ShardID)
+	setInt("discord.shard_count", EnvDiscordShardCount, &c.Discord.ShardCount)
 	// The URL may carry a password, so it is a secret: env or _FILE.
 	if u, err := c.Secret(EnvDatabaseURL); err != nil {
 		errs = append(errs, err)

@@ -164,11 +164,14 @@ type Token struct {
 	mode string // the mode that needs it; "" for every mode
 }
 
+// EnvDiscordToken holds the Discord bot token (or EnvDiscordToken_FILE names a file).
+const EnvDiscordToken = "TEND_DISCORD_TOKEN"
+
 var platformTokens = []Token{
 	{Env: "TEND_SLACK_BOT_TOKEN", Platform: "slack"},
 	{Env: "TEND_SLACK_APP_TOKEN", Platform: "slack", mode: "socket"},
 	{Env: "TEND_SLACK_SIGNING_SECRET", Platform: "slack", mode: "http"},
-	{Env: "TEND_DISCORD_TOKEN", Platform: "discord"},
+	{Env: EnvDiscordToken, Platform: "discord"},
 	{Env: "TEND_MATTERMOST_TOKEN", Platform: "mattermost"},
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,6 +18,8 @@ var (
 	slugRE     = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
 	categoryRE = regexp.MustCompile(`^[a-z_]{1,30}$`)
 	regionRE   = regexp.MustCompile(`^[A-Z]+(-[A-Z0-9]+)*$`)
+	// snowflakeRE is a Discord id: a 64-bit number in decimal.
+	snowflakeRE = regexp.MustCompile(`^[0-9]{1,20}$`)
 )
 
 var (
@@ -47,6 +50,7 @@ func (c *Config) validate() []error {
 	if m := c.Slack.Mode; m != "" && m != "socket" && m != "http" {
 		bad("slack.mode %q%s must be socket or http", m, c.from("slack.mode"))
 	}
+	errs = append(errs, c.discordProblems()...)
 	if msg := listenProblem(c.HTTP.Listen); msg != "" {
 		bad("http.listen %q%s %s", c.HTTP.Listen, c.from("http.listen"), msg)
 	}
@@ -84,6 +88,66 @@ func (c *Config) validate() []error {
 		}
 	}
 	return errs
+}
+
+// IsSnowflake reports whether s is a Discord id: digits only.
+func IsSnowflake(s string) bool { return snowflakeRE.MatchString(s) }
+
+// copyID says where Discord shows an id, for error messages.
+const copyID = "turn on Developer Mode (User Settings → Advanced), then right-click %s and choose %s"
+
+// discordProblems checks the [discord] section: shard numbers and ids.
+func (c *Config) discordProblems() []error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: "+format, args...))
+	}
+	d := c.Discord
+	id, count := c.from("discord.shard_id"), c.from("discord.shard_count")
+	if d.ShardCount < 0 {
+		bad("discord.shard_count %d%s must be 0 or more (0 or 1 is a single shard)", d.ShardCount, count)
+	}
+	switch {
+	case d.ShardID < 0:
+		bad("discord.shard_id %d%s must be 0 or more", d.ShardID, id)
+	case d.ShardCount > 0 && d.ShardID >= d.ShardCount:
+		bad("discord.shard_id %d%s must be below discord.shard_count %d%s: shard ids run from 0 to %d",
+			d.ShardID, id, d.ShardCount, count, d.ShardCount-1)
+	case d.ShardCount == 0 && d.ShardID > 0:
+		bad("discord.shard_id %d%s needs discord.shard_count (or %s), the number of shards all replicas share",
+			d.ShardID, id, EnvDiscordShardCount)
+	}
+	if d.ApplicationID != "" && !snowflakeRE.MatchString(d.ApplicationID) {
+		bad("discord.application_id %q must be digits only, as the developer portal shows it (General Information, Application ID)", d.ApplicationID)
+	}
+	for _, list := range []struct {
+		field string
+		ids   []string
+	}{{"moderator_roles", d.ModeratorRoles}, {"vetted_roles", d.VettedRoles}} {
+		for i, r := range list.ids {
+			if !snowflakeRE.MatchString(r) {
+				bad("discord.%s[%d] %q must be a role id, digits only: "+copyID, list.field, i, r,
+					"the role in Server Settings → Roles", "Copy Role ID")
+			}
+		}
+	}
+	if u := d.APIBase; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			bad("discord.api_base %q%s must be an http or https URL, such as https://discord.com/api/v10", u, c.from("discord.api_base"))
+		}
+	}
+	return errs
+}
+
+// discordIDProblem says what is wrong with an id in a Discord space or user reference,
+// "" when it is a snowflake. what is "server", "channel" or "user".
+func discordIDProblem(field, v, what string) string {
+	if v == "" || snowflakeRE.MatchString(v) {
+		return ""
+	}
+	where := map[string]string{"server": "the server's icon", "channel": "the channel", "user": "the person's name"}[what]
+	copyAs := "Copy " + strings.ToUpper(what[:1]) + what[1:] + " ID"
+	return fmt.Sprintf("%s %q must be a Discord %s id, digits only: "+copyID, field, v, what, where, copyAs)
 }
 
 // hostRE is a DNS name such as localhost or metrics.internal.
@@ -176,11 +240,16 @@ func (cm Community) problems() []string {
 		} else if !slices.Contains(Platforms, sp.Platform) {
 			add("%s.platform %q must be %s", f, sp.Platform, oneOf(Platforms))
 		}
-		for _, req := range []struct{ name, v string }{
-			{"workspace", sp.Workspace}, {"board_channel", sp.BoardChannel}, {"moderators_channel", sp.ModeratorsChannel},
+		for _, req := range []struct{ name, v, what string }{
+			{"workspace", sp.Workspace, "server"}, {"board_channel", sp.BoardChannel, "channel"},
+			{"moderators_channel", sp.ModeratorsChannel, "channel"},
 		} {
 			if strings.TrimSpace(req.v) == "" {
 				add("%s.%s is required", f, req.name)
+			} else if sp.Platform == "discord" {
+				if msg := discordIDProblem(f+"."+req.name, req.v, req.what); msg != "" {
+					add("%s", msg)
+				}
 			}
 		}
 	}
@@ -201,6 +270,8 @@ func userProblems(field string, us []UserRef) []string {
 		}
 		if strings.TrimSpace(u.UserID) == "" {
 			out = append(out, f+".user_id is required")
+		} else if msg := discordIDProblem(f+".user_id", u.UserID, "user"); u.Platform == "discord" && msg != "" {
+			out = append(out, msg)
 		} else if j, dup := seen[u]; dup {
 			out = append(out, fmt.Sprintf("%s repeats %s[%d]", f, field, j))
 		} else {

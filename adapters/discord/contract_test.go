@@ -94,6 +94,20 @@ func (r *rig) settle(interaction string) {
 	r.t.Fatalf("interaction %s was not answered", interaction)
 }
 
+// waitFor waits for what the adapter does in the background.
+func (r *rig) waitFor(cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			r.settle("")
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.t.Fatal("waited in vain")
+}
+
 func (r *rig) answered(interaction string) bool {
 	for _, c := range r.srv.Callbacks() {
 		if c.InteractionID == interaction {

@@ -109,7 +109,7 @@ func apiError(bucket string, resp *http.Response, body []byte) error {
 		}
 		return rl
 	}
-	e := &apiErr{route: bucket, status: resp.StatusCode, code: p.Code}
+	e := &APIError{Route: bucket, Status: resp.StatusCode, Code: p.Code}
 	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
 		e.permanent = true
@@ -122,18 +122,20 @@ func apiError(bucket string, resp *http.Response, body []byte) error {
 	return e
 }
 
-// apiErr is a REST failure by status and code.
-type apiErr struct {
-	route        string
-	status, code int
+// APIError is a REST failure by HTTP status and Discord's JSON error code (0 when the
+// answer had none); it wraps bot.ErrPermanent when retrying cannot help.
+type APIError struct {
+	Route        string
+	Status, Code int
 	permanent    bool
 }
 
-func (e *apiErr) Error() string {
-	return fmt.Sprintf("discord %s: HTTP %d, code %d", e.route, e.status, e.code)
+func (e *APIError) Error() string {
+	return fmt.Sprintf("discord %s: HTTP %d, code %d", e.Route, e.Status, e.Code)
 }
 
-func (e *apiErr) Unwrap() error {
+// Unwrap is bot.ErrPermanent for a failure that retrying cannot fix.
+func (e *APIError) Unwrap() error {
 	if e.permanent {
 		return bot.ErrPermanent
 	}
@@ -142,6 +144,6 @@ func (e *apiErr) Unwrap() error {
 
 // dmsClosed reports whether err is Discord refusing a DM to the person.
 func dmsClosed(err error) bool {
-	var e *apiErr
-	return errors.As(err, &e) && (e.code == codeDMsClosed || e.code == 50278)
+	var e *APIError
+	return errors.As(err, &e) && (e.Code == codeDMsClosed || e.Code == 50278)
 }

@@ -46,9 +46,9 @@ func (a *Adapter) refreshRoles(ctx context.Context, guild, user string) {
 		Roles []string `json:"roles"`
 	}
 	err := a.call(ctx, "GET", "/guilds/"+guild+"/members/"+user, "GET /guilds/{id}/members/{id}", nil, &out)
-	var ae *apiErr
+	var ae *APIError
 	switch {
-	case err == nil, errors.As(err, &ae) && ae.status == 404:
+	case err == nil, errors.As(err, &ae) && ae.Status == 404:
 		a.seeRoles(guild, user, out.Roles)
 	default:
 		// Roles stay as last seen (or none): a privileged action is refused, not allowed.

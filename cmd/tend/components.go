@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	discordad "github.com/tend-community/tend/adapters/discord"
 	"github.com/tend-community/tend/adapters/loopback"
 	slackad "github.com/tend-community/tend/adapters/slack"
 	"github.com/tend-community/tend/bot"
@@ -29,6 +30,7 @@ func platformComponents(env *serveEnv) ([]component, error) {
 	var (
 		adapters []bot.Adapter
 		sl       *slackad.Adapter
+		dc       *discordad.Adapter
 	)
 	for platform := range usedPlatforms(env.cfg) {
 		switch platform {
@@ -48,8 +50,16 @@ func platformComponents(env *serveEnv) ([]component, error) {
 			}
 			sl = ad
 			adapters = append(adapters, ad)
+		case discordad.Platform:
+			ad, err := discordAdapter(env.cfg, env.log, env.t)
+			if err != nil {
+				return nil, err
+			}
+			dc = ad
+			adapters = append(adapters, ad)
 		default:
-			env.log.Warn("no adapter for this platform in this build", "platform", platform)
+			// Mattermost: configured spaces wait for its adapter.
+			env.log.Warn("no adapter for this platform in this build; its spaces are not served", "platform", platform)
 		}
 	}
 	if len(adapters) == 0 {
@@ -60,14 +70,11 @@ func platformComponents(env *serveEnv) ([]component, error) {
 		return nil, err
 	}
 	groups := &slackRoles{ad: sl, log: env.log}
-	roles := func(community int64, platform, user string) (bool, bool) {
-		mod, vetted := configRoles(community, platform, user)
-		if platform == slackad.Platform {
-			gm, gv := groups.of(user)
-			mod, vetted = mod || gm, vetted || gv
-		}
-		return mod, vetted
+	platformRoles := map[string]func(user string) (bool, bool){slackad.Platform: groups.of}
+	if dc != nil {
+		platformRoles[discordad.Platform] = dc.Roles
 	}
+	roles := mergeRoles(configRoles, platformRoles)
 	app := bot.New(bot.Options{DB: env.db, Catalog: env.cat, Logger: env.log, Roles: roles, Metrics: env.metrics})
 	for _, ad := range adapters {
 		app.Attach(ad)
@@ -96,10 +103,27 @@ func platformComponents(env *serveEnv) ([]component, error) {
 			env.routes["/slack/"] = in
 			comps = append(comps, in)
 		} else {
-			comps = append(comps, &socketComponent{ad: sl, h: app, env: env})
+			comps = append(comps, &connComponent{name: "slack socket mode", run: sl.Run, h: app, env: env})
 		}
 	}
+	if dc != nil {
+		comps = append(comps, &connComponent{name: "discord gateway", run: dc.Run, h: app, env: env})
+	}
 	return comps, nil
+}
+
+// mergeRoles adds the roles a platform grants (members of Slack user groups, holders of
+// Discord server roles) to those the config names: either source makes a moderator or a
+// vetted volunteer.
+func mergeRoles(configRoles bot.Roles, platformRoles map[string]func(user string) (bool, bool)) bot.Roles {
+	return func(community int64, platform, user string) (bool, bool) {
+		mod, vetted := configRoles(community, platform, user)
+		if of := platformRoles[platform]; of != nil {
+			pm, pv := of(user)
+			mod, vetted = mod || pm, vetted || pv
+		}
+		return mod, vetted
+	}
 }
 
 // slackAdapter builds the Slack adapter from the config and the secrets.
@@ -129,31 +153,33 @@ func slackAdapter(env *serveEnv) (*slackad.Adapter, error) {
 		ModeratorGroups: env.cfg.Slack.ModeratorGroups, VettedGroups: env.cfg.Slack.VettedGroups, Locale: locale}, env.log)
 }
 
-// socketComponent holds the Slack Socket Mode connection; the library reconnects by
-// itself, and a connection that cannot be made at all (a revoked token) stops serve.
-type socketComponent struct {
-	ad     *slackad.Adapter
+// connComponent holds a platform connection an adapter keeps by itself until its context
+// ends (Slack Socket Mode, the Discord gateway): the library reconnects on its own, and a
+// connection that cannot be made at all (a revoked token) stops serve.
+type connComponent struct {
+	name   string
+	run    func(context.Context, bot.Handler) error
 	h      bot.Handler
 	env    *serveEnv
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-func (s *socketComponent) Name() string { return "slack socket mode" }
+func (s *connComponent) Name() string { return s.name }
 
-func (s *socketComponent) Start(context.Context) error {
+func (s *connComponent) Start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan struct{})
 	go func() {
 		defer close(s.done)
-		if err := s.ad.Run(ctx, s.h); err != nil && ctx.Err() == nil {
+		if err := s.run(ctx, s.h); err != nil && ctx.Err() == nil {
 			s.env.abort(s.Name(), err)
 		}
 	}()
 	return nil
 }
 
-func (s *socketComponent) Stop(ctx context.Context) error {
+func (s *connComponent) Stop(ctx context.Context) error {
 	s.cancel()
 	select {
 	case <-s.done:

@@ -1,4 +1,5 @@
-// Command tend is the mutual-aid bot: serve, console, migrate, doctor, version.
+// Command tend is the mutual-aid bot: serve, console, migrate, doctor, bench, manifest,
+// discord, version.
 package main
 
 import (
@@ -41,7 +42,7 @@ type cli struct {
 }
 
 // commands in the order usage lists them.
-var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "version", "help"}
+var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "version", "help"}
 
 // run is main without os.Exit; args exclude the program name.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -82,7 +83,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "bench":
 		return c.bench(ctx, rest)
 	case "manifest":
-		return c.manifest(rest)
+		return c.manifest(ctx, rest)
+	case "discord":
+		return c.discord(ctx, rest)
 	case "console":
 		if err := runConsole(ctx, rest, stdin, stdout, stderr, c.consoleEnv()); err != nil {
 			c.fail(err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -209,9 +210,11 @@ func TestServe(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	demo := "[[communities]]\nslug = \"demo\"\nname = \"Demo\"\ntimezone = \"America/Toronto\"\n"
-	space := "[[communities.spaces]]\nplatform = \"discord\"\nworkspace = \"G1\"\nboard_channel = \"C1\"\nmoderators_channel = \"C2\"\n"
+	space := "[[communities.spaces]]\nplatform = \"%s\"\nworkspace = \"%s\"\nboard_channel = \"%s\"\nmoderators_channel = \"%s\"\n"
 	noSpace := writeFile(t, dir, "nospace.toml", demo, 0o644)
-	discord := writeFile(t, dir, "discord.toml", demo+space, 0o644)
+	mattermost := writeFile(t, dir, "mattermost.toml", demo+fmt.Sprintf(space, "mattermost", "team1", "C1", "C2"), 0o644)
+	discord := writeFile(t, dir, "discord.toml",
+		demo+fmt.Sprintf(space, "discord", "1100000000000000100", "1100000000000000101", "1100000000000000102"), 0o644)
 
 	cases := []struct {
 		name   string
@@ -223,8 +226,12 @@ func TestServe(t *testing.T) {
 			[]string{"no encryption key", "TEND_ENCRYPTION_KEY", "chmod 600 tend.key"}},
 		{"no platform", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key), []string{"--config", noSpace},
 			[]string{"community demo (Demo) is set up", "no chat platform configured", "tend console"}},
-		{"platform without adapter", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key, "TEND_DISCORD_TOKEN", "d-secret"),
-			[]string{"--config", discord}, []string{"discord: spaces configured: 1; TEND_DISCORD_TOKEN set", "no adapter", "tend console"}},
+		{"platform without adapter", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key, "TEND_MATTERMOST_TOKEN", "d-secret"),
+			[]string{"--config", mattermost}, []string{"mattermost: spaces configured: 1; TEND_MATTERMOST_TOKEN set", "no adapter", "tend console"}},
+		{"discord without its token", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key), []string{"--config", discord},
+			[]string{"community demo (Demo) is set up", "tend: TEND_DISCORD_TOKEN is not set, and Discord needs the bot token", "TEND_DISCORD_TOKEN_FILE"}},
+		{"discord token file unreadable", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key, "TEND_DISCORD_TOKEN_FILE", filepath.Join(dir, "nope")),
+			[]string{"--config", discord}, []string{"TEND_DISCORD_TOKEN_FILE"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
+	discordad "github.com/tend-community/tend/adapters/discord"
 	slackad "github.com/tend-community/tend/adapters/slack"
 )
 
@@ -62,19 +66,22 @@ func slackManifest(name, base string) (map[string]any, error) {
 	}, nil
 }
 
-// manifest prints an app manifest ready to paste into the platform's app settings.
-func (c *cli) manifest(args []string) int {
+// manifest prints what to paste into or set in the platform's app settings: a Slack app
+// manifest, or the Discord developer portal's settings and invite link.
+func (c *cli) manifest(ctx context.Context, args []string) int {
 	fs := c.flags("manifest")
 	name := fs.String("name", "tend", c.t("cli.manifest.flag_name"))
 	base := fs.String("url", "", c.t("cli.manifest.flag_url"))
+	app := fs.String("app", "", c.t("cli.manifest.flag_app"))
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
 	rest := fs.Args()
-	if len(rest) == 0 || rest[0] != "slack" {
+	if len(rest) == 0 || (rest[0] != slackad.Platform && rest[0] != discordad.Platform) {
 		c.say(c.stderr, "cli.manifest.usage")
 		return exitUsage
 	}
+	platform := rest[0]
 	// Flags may also follow the platform.
 	if code := parse(fs, rest[1:]); code >= 0 {
 		return code
@@ -82,6 +89,17 @@ func (c *cli) manifest(args []string) int {
 	if fs.NArg() != 0 {
 		c.say(c.stderr, "cli.manifest.usage")
 		return exitUsage
+	}
+	// Each platform takes its own flags only.
+	own := map[string][]string{slackad.Platform: {"name", "url", "config"}, discordad.Platform: {"app", "config"}}[platform]
+	misplaced := false
+	fs.Visit(func(f *flag.Flag) { misplaced = misplaced || !slices.Contains(own, f.Name) })
+	if misplaced {
+		c.say(c.stderr, "cli.manifest.usage")
+		return exitUsage
+	}
+	if platform == discordad.Platform {
+		return c.discordManifest(ctx, strings.TrimSpace(*app))
 	}
 	m, err := slackManifest(*name, *base)
 	if err != nil {

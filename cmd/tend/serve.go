@@ -39,6 +39,8 @@ type serveEnv struct {
 	metrics *obs.Metrics
 	log     *slog.Logger
 	cat     *catalog.Catalog
+	// t localises a message for the operator, like cli.t.
+	t func(id string, kv ...any) string
 
 	// routes are HTTP handlers components serve on the operations listener (an
 	// adapter's intake), registered while components are built.
@@ -74,8 +76,9 @@ const (
 	stopGrace = time.Second
 )
 
-// serve runs the bot with what this build has: no platform adapter yet, so after
-// preparing the database and communities it says so rather than pretend to serve.
+// serve runs the bot with the adapters this build has for the configured spaces; with
+// none (only Mattermost spaces, say), after preparing the database and communities it
+// says so rather than pretend to serve.
 func (c *cli) serve(ctx context.Context, args []string) int {
 	return c.serveWith(ctx, args, serveDeps{components: platformComponents})
 }
@@ -133,7 +136,7 @@ func (c *cli) serveWith(ctx context.Context, args []string, deps serveDeps) int 
 	log := cfg.LoggerFor(c.stderr, "json")
 	metrics := obs.New()
 	metrics.WatchDB(db.X.DB)
-	env := &serveEnv{db: db, cfg: cfg, metrics: metrics, log: log, cat: c.cat, routes: map[string]http.Handler{}, fatal: make(chan error, 1)}
+	env := &serveEnv{db: db, cfg: cfg, metrics: metrics, log: log, cat: c.cat, t: c.t, routes: map[string]http.Handler{}, fatal: make(chan error, 1)}
 	var comps []component
 	if deps.components != nil {
 		if comps, err = deps.components(env); err != nil {
