@@ -25,6 +25,8 @@ type Request struct {
 	PrivateKeyID sql.NullString `db:"private_key_id"`
 	CreatedAt    int64          `db:"created_at"`
 	UpdatedAt    int64          `db:"updated_at"`
+	// Hidden is set by a moderator: the item stays but leaves the board.
+	Hidden bool `db:"hidden"`
 }
 
 // Private is the private part of a request or of a claim on an offer: exact address,
@@ -176,6 +178,8 @@ type Offer struct {
 	Status      string `db:"status"`
 	CreatedAt   int64  `db:"created_at"`
 	UpdatedAt   int64  `db:"updated_at"`
+	// Hidden is set by a moderator: the item stays but leaves the board.
+	Hidden bool `db:"hidden"`
 }
 
 // CreateOffer records an offer and its one slot of the given capacity.
