@@ -161,7 +161,9 @@ type CaseEvent struct {
 	CreatedAt int64
 }
 
-func noteContext(caseID int64) string { return "escalation_events.note:" + strconv.FormatInt(caseID, 10) }
+func noteContext(caseID int64) string {
+	return "escalation_events.note:" + strconv.FormatInt(caseID, 10)
+}
 
 // AddCaseEvent appends to a case's timeline; the note is sealed.
 func (tx *Tx) AddCaseEvent(ctx context.Context, caseID, actor int64, action, note string) error {
