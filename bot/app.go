@@ -307,6 +307,9 @@ func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
 		if press, ok := a.buttons[ev.Action]; ok {
 			return press(ctx, act, flows.ID(ev.Payload))
 		}
+		if press, ok := f.Routes().Buttons[ev.Action]; ok {
+			return press(ctx, act, ev.Payload, ev.Value)
+		}
 		return systemResult("error.unknown_button"), nil
 	case EventForm:
 		if a.inParts(ev.Platform) {
@@ -353,6 +356,9 @@ func (a *App) command(ctx context.Context, sc scene) (flows.Result, error) {
 	case "cancel", "annuler", "stop":
 		return a.cancelDialogue(ctx, sc)
 	}
+	if run, ok := f.Routes().Commands[strings.ToLower(ev.Command)]; ok {
+		return run(ctx, act, ev.Args)
+	}
 	return systemResult("error.unknown_command", "Command", ui.UserText(ev.Command)), nil
 }
 
@@ -368,6 +374,9 @@ func (a *App) submit(ctx context.Context, sc scene, formID, payload string, valu
 		return f.Offer(ctx, act, values)
 	case flows.FormJoin:
 		return f.Join(ctx, act, flows.ID(payload), values)
+	}
+	if run, ok := f.Routes().Forms[formID]; ok {
+		return run(ctx, act, payload, values)
 	}
 	return systemResult("error.unknown_form"), nil
 }

