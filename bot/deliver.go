@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -132,7 +133,9 @@ func (a *App) targets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target)
 	switch to.Kind {
 	case ui.ToMember:
 		return a.memberTargets(ctx, tx, sc, to.MemberID)
-	case ui.ToBoard, ui.ToModerators:
+	case ui.ToPartner:
+		return a.partnerTargets(ctx, tx, to.PartnerID)
+	case ui.ToBoard, ui.ToModerators, ui.ToAlerts:
 		c, err := tx.Community(ctx, to.CommunityID)
 		if err != nil {
 			return nil, err
@@ -147,8 +150,11 @@ func (a *App) targets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target)
 				continue
 			}
 			ch := b.BoardChannel
-			if to.Kind == ui.ToModerators {
+			switch {
+			case to.Kind == ui.ToModerators, to.Kind == ui.ToAlerts && b.AlertChannel == "":
 				ch = b.ModeratorsChannel
+			case to.Kind == ui.ToAlerts:
+				ch = b.AlertChannel
 			}
 			out = append(out, target{platform: b.Platform, lang: catalog.Pick(c.Locale, "en"),
 				dest: Destination{Kind: DestChannel, Workspace: b.Workspace, ChannelID: ch}})
@@ -506,4 +512,27 @@ func (a *App) platforms() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// WebhookPlatform is the outbox's platform for partners reached by an HTTPS webhook; its
+// adapter finds the URL and secret by the partner id in the channel field.
+const WebhookPlatform = "webhook"
+
+// partnerTargets is a partner's route, in the community's language.
+func (a *App) partnerTargets(ctx context.Context, tx *store.Tx, id int64) ([]target, error) {
+	p, err := tx.Partner(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c, err := tx.Community(ctx, p.CommunityID)
+	if err != nil {
+		return nil, err
+	}
+	lang := catalog.Pick(c.Locale, "en")
+	if p.RouteKind == store.RouteWebhook {
+		return []target{{platform: WebhookPlatform, lang: lang,
+			dest: Destination{Kind: DestChannel, Workspace: "partners", ChannelID: strconv.FormatInt(p.ID, 10)}}}, nil
+	}
+	return []target{{platform: p.RoutePlatform, lang: lang,
+		dest: Destination{Kind: DestChannel, Workspace: p.RouteWorkspace, ChannelID: p.RouteChannel}}}, nil
 }

@@ -320,6 +320,13 @@ var dynamicIDs = []struct {
 	{regexp.MustCompile(`"discord\.cmd\."\s*\+`), "discord.cmd.", []string{"tend", "help", "ask", "offer", "volunteer", "mine", "privacy", "vet", "cancel"}},
 	{regexp.MustCompile(`"discord\.opt\."\s*\+`), "discord.opt.", []string{"volunteer.state", "vet.member", "vet.note"}},
 	{regexp.MustCompile(`"discord\.choice\."\s*\+`), "discord.choice.", []string{"volunteer.pause", "volunteer.resume"}},
+	{regexp.MustCompile(`"case\.seen\."\s*\+`), "case.seen.", []string{"ask", "offer", "dialogue", "board", "talk", "other"}},
+	{regexp.MustCompile(`"tier\."\s*\+`), "tier.", []string{"distress", "ideation", "imminent"}},
+	{regexp.MustCompile(`"case\.status\."\s*\+`), "case.status.", []string{"acknowledged", "referred", "resolved"}},
+	{regexp.MustCompile(`"partner\.kind\."\s*\+`), "partner.kind.", []string{"social_work", "palliative", "grief", "crisis", "food_bank", "other"}},
+	{regexp.MustCompile(`"referral\.basis\."\s*\+`), "referral.basis.", []string{"consent", "emergency"}},
+	{regexp.MustCompile(`"referral\.card_basis\."\s*\+`), "referral.card_basis.", []string{"consent", "emergency"}},
+	{regexp.MustCompile(`"language\."\s*\+`), "language.", []string{"en", "fr"}},
 	// msg + "_already", with msg one of these two.
 	{regexp.MustCompile(`"volunteer\.(?:paused|resumed)"`), "volunteer.", []string{"paused", "resumed", "paused_already", "resumed_already"}},
 }

@@ -40,6 +40,9 @@ type Space struct {
 	Workspace         string `toml:"workspace"`
 	BoardChannel      string `toml:"board_channel"`
 	ModeratorsChannel string `toml:"moderators_channel"`
+	// AlertChannel, optional, is where urgent cases go when the moderators have not
+	// acknowledged them (an on-call group).
+	AlertChannel string `toml:"alert_channel"`
 }
 
 // UserRef names a person by platform user id, never by display name.
@@ -102,7 +105,7 @@ func (c Community) Setup() store.CommunitySetup {
 	}
 	for _, sp := range c.Spaces {
 		s.Bindings = append(s.Bindings, store.Binding{Platform: sp.Platform, Workspace: sp.Workspace,
-			BoardChannel: sp.BoardChannel, ModeratorsChannel: sp.ModeratorsChannel})
+			BoardChannel: sp.BoardChannel, ModeratorsChannel: sp.ModeratorsChannel, AlertChannel: sp.AlertChannel})
 	}
 	return s
 }

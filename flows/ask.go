@@ -88,6 +88,12 @@ func (s *Service) Ask(ctx context.Context, a Actor, in map[string]string) (Resul
 		if len(v.errs) > 0 {
 			return Result{Errors: v.errs}, nil
 		}
+		if !released(ctx) {
+			// A crisis signal holds the request: the person is answered first, privately.
+			if tier := s.screen(a.CommunityID, summary, area, priv.Notes); tier != "" {
+				return s.signal(ctx, tx, a, tier, "ask", &heldForm{Form: FormAsk, Values: in})
+			}
+		}
 		id, err := tx.CreateRequest(ctx, store.NewRequest{
 			CommunityID: a.CommunityID, RequesterID: a.MemberID, Category: cat, Summary: summary, Area: area,
 			StartsAt: start.Unix(), EndsAt: end.Unix(), ShowName: show, MayShare: share, Slots: 1, Private: priv,

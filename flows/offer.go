@@ -79,6 +79,11 @@ func (s *Service) Offer(ctx context.Context, a Actor, in map[string]string) (Res
 		if len(v.errs) > 0 {
 			return Result{Errors: v.errs}, nil
 		}
+		if !released(ctx) {
+			if tier := s.screen(a.CommunityID, summary, area); tier != "" {
+				return s.signal(ctx, tx, a, tier, "offer", &heldForm{Form: FormOffer, Values: in})
+			}
+		}
 		id, _, err := tx.CreateOffer(ctx, store.Offer{CommunityID: a.CommunityID, VolunteerID: a.MemberID, Category: cat,
 			Summary: summary, Area: area, StartsAt: start.Unix(), EndsAt: end.Unix()}, capacity)
 		if err != nil {
@@ -116,7 +121,7 @@ func (s *Service) JoinForm(ctx context.Context, tx *store.Tx, a Actor, sl store.
 		return reply("error.gone"), nil
 	case o.VolunteerID == a.MemberID:
 		return reply("offer.own"), nil
-	case o.Status == "cancelled" || o.Status == "done":
+	case o.Status == "cancelled" || o.Status == "done" || o.Hidden:
 		return reply("offer.closed"), nil
 	case sl.Taken >= sl.Capacity:
 		return reply("offer.full"), nil
@@ -152,8 +157,8 @@ func (s *Service) Join(ctx context.Context, a Actor, slotID int64, in map[string
 		if o.VolunteerID == a.MemberID {
 			return reply("offer.own"), nil
 		}
-		if o.Status != "open" {
-			return reply(map[bool]string{true: "offer.full", false: "offer.closed"}[o.Status == "full"]), nil
+		if o.Status != "open" || o.Hidden {
+			return reply(map[bool]string{true: "offer.full", false: "offer.closed"}[o.Status == "full" && !o.Hidden]), nil
 		}
 		v := newValues(in)
 		priv := store.Private{Notes: v.long("notes", MaxNotes)}

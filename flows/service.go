@@ -31,9 +31,10 @@ const (
 
 // Service runs the flows against a store.
 type Service struct {
-	db     *store.DB
-	log    *slog.Logger
-	routes Routes
+	db       *store.DB
+	log      *slog.Logger
+	routes   Routes
+	screener Screener
 }
 
 // New returns a Service. A nil logger discards.
@@ -208,6 +209,9 @@ func ID(payload string) int64 {
 }
 
 func ref(id int64) string { return strconv.FormatInt(id, 10) }
+
+// Ref is a row id as a button payload.
+func Ref(id int64) string { return ref(id) }
 
 func requestKey(id int64) string { return fmt.Sprintf("request:%d", id) }
 func offerKey(id int64) string   { return fmt.Sprintf("offer:%d", id) }

@@ -44,6 +44,8 @@ type Binding struct {
 	CommunityID       int64  `db:"community_id"`
 	BoardChannel      string `db:"board_channel"`
 	ModeratorsChannel string `db:"moderators_channel"`
+	// AlertChannel is where urgent cases go when the moderators have not answered.
+	AlertChannel string `db:"alert_channel"`
 }
 
 // CommunitySetup is everything config says about a community.
@@ -95,11 +97,11 @@ func (tx *Tx) ApplyCommunity(ctx context.Context, s CommunitySetup) (int64, erro
 		}
 	}
 	for _, b := range s.Bindings {
-		n, err := tx.exec(ctx, `UPDATE space_bindings SET community_id = ?, board_channel = ?, moderators_channel = ? WHERE platform = ? AND workspace = ?`,
-			id, b.BoardChannel, b.ModeratorsChannel, b.Platform, b.Workspace)
+		n, err := tx.exec(ctx, `UPDATE space_bindings SET community_id = ?, board_channel = ?, moderators_channel = ?, alert_channel = ? WHERE platform = ? AND workspace = ?`,
+			id, b.BoardChannel, b.ModeratorsChannel, b.AlertChannel, b.Platform, b.Workspace)
 		if err == nil && n == 0 {
-			_, err = tx.exec(ctx, `INSERT INTO space_bindings (platform, workspace, community_id, board_channel, moderators_channel) VALUES (?, ?, ?, ?, ?)`,
-				b.Platform, b.Workspace, id, b.BoardChannel, b.ModeratorsChannel)
+			_, err = tx.exec(ctx, `INSERT INTO space_bindings (platform, workspace, community_id, board_channel, moderators_channel, alert_channel) VALUES (?, ?, ?, ?, ?, ?)`,
+				b.Platform, b.Workspace, id, b.BoardChannel, b.ModeratorsChannel, b.AlertChannel)
 		}
 		if err != nil {
 			return 0, fmt.Errorf("store: bind %s/%s: %w", b.Platform, b.Workspace, err)
@@ -198,7 +200,7 @@ func (tx *Tx) ResolveScene(ctx context.Context, platform, workspace, userID stri
 		MAccepted  sql.NullInt64  `db:"m_accepted_at"`
 		MCreated   sql.NullInt64  `db:"m_created_at"`
 	}
-	err := tx.get(ctx, &row, `SELECT b.platform, b.workspace, b.community_id, b.board_channel, b.moderators_channel,
+	err := tx.get(ctx, &row, `SELECT b.platform, b.workspace, b.community_id, b.board_channel, b.moderators_channel, b.alert_channel,
 		c.id AS c_id, c.slug AS c_slug, c.name AS c_name, c.locale AS c_locale, c.timezone AS c_timezone, c.region AS c_region,
 		c.retention_days AS c_retention_days, c.privacy_officer AS c_privacy_officer, c.created_at AS c_created_at,
 		m.id AS m_id, m.display_name AS m_display_name, m.locale AS m_locale, m.notice_version AS m_notice_version,

@@ -231,3 +231,31 @@ func (tx *Tx) Suspended(ctx context.Context, member int64) (bool, error) {
 	err := tx.get(ctx, &n, `SELECT COUNT(*) FROM suspensions WHERE member_id = ? AND (until_at IS NULL OR until_at > ?)`, member, tx.Now())
 	return n > 0, wrap(err, "suspended")
 }
+
+// RecentSignal finds the person's open crisis-signal case opened since since (a unix
+// time): by member, or by platform account for someone who has not joined.
+func (tx *Tx) RecentSignal(ctx context.Context, e Escalation, since int64) (Escalation, error) {
+	var c Escalation
+	var err error
+	if e.MemberID.Valid {
+		err = tx.get(ctx, &c, `SELECT * FROM escalations WHERE community_id = ? AND source = 'detector' AND status <> 'resolved'
+			AND member_id = ? AND created_at >= ? ORDER BY id DESC LIMIT 1`, e.CommunityID, e.MemberID.Int64, since)
+	} else {
+		err = tx.get(ctx, &c, `SELECT * FROM escalations WHERE community_id = ? AND source = 'detector' AND status <> 'resolved'
+			AND member_id IS NULL AND platform = ? AND platform_user_id = ? AND created_at >= ? ORDER BY id DESC LIMIT 1`,
+			e.CommunityID, e.Platform, e.PlatformUserID, since)
+	}
+	return c, wrap(err, "recent signal")
+}
+
+// RaiseSeverity sets a case's severity (a higher tier seen in the same conversation).
+func (tx *Tx) RaiseSeverity(ctx context.Context, id int64, severity string) error {
+	_, err := tx.exec(ctx, `UPDATE escalations SET severity = ?, updated_at = ? WHERE id = ?`, severity, tx.Now(), id)
+	return wrap(err, "raise severity")
+}
+
+// Reopen opens a resolved case again (the person asked for help after closing it).
+func (tx *Tx) Reopen(ctx context.Context, id int64) error {
+	_, err := tx.exec(ctx, `UPDATE escalations SET status = 'open', resolved_by = NULL, resolved_at = NULL, updated_at = ? WHERE id = ?`, tx.Now(), id)
+	return wrap(err, "reopen case")
+}

@@ -56,6 +56,9 @@ const (
 	PurposeShareDetails = "share_details_with_helper"
 	PurposeFollowUp     = "follow_up"
 	PurposePublicThanks = "public_thanks"
+	// PurposeShareWithPartner lets a referral to one partner (Scope.Member holds the
+	// partner id) carry the person's name and contact.
+	PurposeShareWithPartner = "share_with_partner"
 )
 
 // MemberByIdentity resolves a platform account in a community.

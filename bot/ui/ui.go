@@ -148,6 +148,11 @@ const (
 	ToBoard TargetKind = "board"
 	// ToModerators is the community's private moderators' channel.
 	ToModerators TargetKind = "moderators"
+	// ToAlerts is where an urgent case goes when the moderators have not answered: the
+	// spaces' alert channels (the moderators' channel where none is set).
+	ToAlerts TargetKind = "alerts"
+	// ToPartner is a partner's route: a channel on a bound space, or its webhook.
+	ToPartner TargetKind = "partner"
 )
 
 // Target addresses an Out.
@@ -155,6 +160,7 @@ type Target struct {
 	Kind        TargetKind
 	MemberID    int64
 	CommunityID int64
+	PartnerID   int64
 }
 
 // Actor is the private reply to whoever acted.
@@ -170,6 +176,12 @@ func Board(community int64) Target { return Target{Kind: ToBoard, CommunityID: c
 func Moderators(community int64) Target {
 	return Target{Kind: ToModerators, CommunityID: community}
 }
+
+// Alerts is the on-call channel of a community for urgent cases.
+func Alerts(community int64) Target { return Target{Kind: ToAlerts, CommunityID: community} }
+
+// Partner is a partner's route.
+func Partner(id int64) Target { return Target{Kind: ToPartner, PartnerID: id} }
 
 // Public reports whether everyone in a space can read what goes to the target.
 func (t Target) Public() bool { return t.Kind == ToBoard }

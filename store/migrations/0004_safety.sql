@@ -97,6 +97,10 @@ CREATE TABLE suspensions (
     created_at BIGINT NOT NULL
 );
 
+-- The channel urgent cases reach when the moderators' channel has not answered (an
+-- on-call group); empty means the moderators' channel again.
+ALTER TABLE space_bindings ADD COLUMN alert_channel TEXT NOT NULL DEFAULT '';
+
 -- Moderators can hide a request or an offer from the board.
 ALTER TABLE requests ADD COLUMN hidden {{BOOL}} NOT NULL DEFAULT FALSE;
 ALTER TABLE offers ADD COLUMN hidden {{BOOL}} NOT NULL DEFAULT FALSE;
