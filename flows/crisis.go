@@ -18,8 +18,12 @@ func (s *Service) escalationRoutes(r *Routes) {
 	r.Buttons[ActCaseAck] = s.CaseAck
 	r.Buttons[ActCaseRefer] = s.CaseRefer
 	r.Buttons[ActCaseEmergency] = s.EmergencyForm
-	r.Buttons[ActReferralYes] = func(ctx context.Context, a Actor, p, _ string) (Result, error) { return s.ReferralAnswer(ctx, a, p, true) }
-	r.Buttons[ActReferralNo] = func(ctx context.Context, a Actor, p, _ string) (Result, error) { return s.ReferralAnswer(ctx, a, p, false) }
+	r.Buttons[ActReferralYes] = func(ctx context.Context, a Actor, p, _ string) (Result, error) {
+		return s.ReferralAnswer(ctx, a, p, true)
+	}
+	r.Buttons[ActReferralNo] = func(ctx context.Context, a Actor, p, _ string) (Result, error) {
+		return s.ReferralAnswer(ctx, a, p, false)
+	}
 	r.Buttons[ActReferralAck] = s.ReferralAck
 	r.Forms[FormEmergency] = s.EmergencyRefer
 	r.Forms[FormPartner] = s.PartnerSubmit

@@ -258,7 +258,7 @@ func referralCard(ctx context.Context, tx *store.Tx, r store.Referral) (ui.Card,
 		Fields: []ui.Field{
 			{Label: ui.T("referral.field.name"), Value: ui.T("value.text", "Text", ui.UserText(m.DisplayName))},
 			{Label: ui.T("referral.field.contact"), Value: ui.T("value.text", "Text", ui.UserText(strings.Join(reach, ", ")))},
-			{Label: ui.T("referral.field.language"), Value: ui.T("language."+languageKey(lang))},
+			{Label: ui.T("referral.field.language"), Value: ui.T("language." + languageKey(lang))},
 		},
 		Body: []ui.Text{ui.T("referral.card_basis." + r.Basis)},
 	}
