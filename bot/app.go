@@ -274,7 +274,7 @@ func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 			locale = m.Locale
 		}
 		sc.actor = flows.Actor{CommunityID: sc.binding.CommunityID, MemberID: m.ID, Platform: ev.Platform, UserID: ev.UserID,
-			Name: ev.UserName, Locale: locale, Moderator: mod, Vetted: vetted, EventID: ev.ID, Surface: ev.Platform}
+			Name: ev.UserName, Locale: locale, Moderator: mod, Vetted: vetted, EventID: ev.ID, Surface: ev.Platform, InDM: ev.InDM}
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -289,6 +289,12 @@ func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 // dispatch turns an event into a flow call.
 func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
 	ev, act, f := sc.ev, sc.actor, a.flows
+	// A suspended member may still read the privacy notice and their own data, nothing else.
+	if ev.Kind != EventCommand || !flows.SuspensionExempt(ev.Command) {
+		if res, stop, err := f.Suspension(ctx, act, ev.Text); err != nil || stop {
+			return res, err
+		}
+	}
 	switch ev.Kind {
 	case EventCommand:
 		return a.command(ctx, sc)
@@ -318,7 +324,19 @@ func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
 		return a.submit(ctx, sc, ev.FormID, ev.FormPayload, ev.Values)
 	case EventText:
 		if ev.InDM {
-			return a.dialogueText(ctx, sc)
+			// What people write to the bot is screened first; a signal is answered and
+			// the dialogue goes on (the person may still need the ride).
+			crisis, found, err := f.ScreenText(ctx, act, ev.Text, "dialogue")
+			if err != nil || !found {
+				return a.dialogueText(ctx, sc)
+			}
+			if !act.IsMember() {
+				return crisis, nil
+			}
+			res, err := a.dialogueText(ctx, sc)
+			res.Outs = append(crisis.Outs, res.Outs...)
+			res.Jobs = append(crisis.Jobs, res.Jobs...)
+			return res, err
 		}
 	}
 	return flows.Result{}, nil

@@ -18,6 +18,21 @@ type Community struct {
 	// Moderators and Vetted name people directly; platform roles are mapped elsewhere.
 	Moderators []UserRef `toml:"moderators"`
 	Vetted     []UserRef `toml:"vetted"`
+	// CrisisPhrases are the community's own additions to the crisis detector's lists,
+	// by language ("en", "fr").
+	CrisisPhrases CrisisPhrases `toml:"crisis_phrases"`
+}
+
+// CrisisPhrases are a community's own crisis phrases and hard negatives, by language.
+type CrisisPhrases map[string]PhraseList
+
+// PhraseList is one language's additions: phrases per tier, and hard negatives (what
+// looks like a signal but, here, is not).
+type PhraseList struct {
+	Imminent  []string `toml:"imminent"`
+	Ideation  []string `toml:"ideation"`
+	Distress  []string `toml:"distress"`
+	Negatives []string `toml:"negatives"`
 }
 
 // Category is a kind of help, its risk, and the tier a helper needs.

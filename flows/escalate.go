@@ -132,7 +132,7 @@ func (s *Service) signal(ctx context.Context, tx *store.Tx, a Actor, tier, seenI
 		return Result{}, err
 	}
 	res.add(ui.Out{To: ui.Actor(), Card: card})
-	if a.IsMember() {
+	if a.IsMember() && !a.InDM {
 		// An ephemeral answer may go unseen; the DM stays.
 		res.add(ui.Out{To: ui.Member(a.MemberID), Card: card})
 	}

@@ -59,6 +59,9 @@ type Actor struct {
 	// Moderator and Vetted come from config or platform roles, checked on every action.
 	Moderator bool
 	Vetted    bool
+	// InDM says the actor is in a direct conversation with the bot, where an answer to
+	// them is already a direct message.
+	InDM bool
 	// EventID and Surface are kept as the evidence of consents given by this action.
 	EventID string
 	Surface string

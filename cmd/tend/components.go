@@ -79,6 +79,9 @@ func platformComponents(env *serveEnv) ([]component, error) {
 	for _, ad := range adapters {
 		app.Attach(ad)
 	}
+	if err := safetyFor(context.Background(), app, env.db, env.cfg.Communities, env.log); err != nil {
+		return nil, err
+	}
 	runner, err := jobs.New(env.db, app, jobs.Options{Periodic: true, Logger: env.log, Metrics: env.metrics})
 	if err != nil {
 		return nil, err

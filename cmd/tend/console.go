@@ -129,6 +129,9 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	con := console.New(console.Options{Out: stdout, Catalog: cat, Locale: *locale, Workspace: ws, Board: "board",
 		Echo: !interactive, SetClock: clock.set, Location: loc, Now: clock.now, Logger: log})
 	app.Attach(con)
+	if err := safetyFor(ctx, app, db, communities, log); err != nil {
+		return err
+	}
 	// Jobs (nudges, reminders, expiry, retention) are always scheduled; they run only on
 	// the real clock: with --now the session's time stands still and a transcript must
 	// not depend on when it is played.
@@ -252,6 +255,14 @@ func seedDemo(ctx context.Context, db *store.DB, ws string) (bool, error) {
 				return err
 			}
 			if _, err := tx.AddVetting(ctx, store.Vetting{MemberID: m.ID, Step: "demo", VerifiedBy: sql.NullInt64{Int64: mod, Valid: mod != 0}, VerifiedAt: tx.Now()}); err != nil {
+				return err
+			}
+		}
+		if seeded {
+			// A partner to refer to, reached in the console's #partners channel.
+			if _, err := tx.SavePartner(ctx, store.Partner{CommunityID: b.CommunityID, Name: "Hospice Saint-Michel", Kind: "palliative",
+				Languages: "fr, en", Hours: "24/7", RouteKind: store.RouteChannel, RoutePlatform: console.Platform, RouteWorkspace: ws,
+				RouteChannel: "partners"}, ""); err != nil {
 				return err
 			}
 		}
