@@ -42,7 +42,7 @@ type cli struct {
 }
 
 // commands in the order usage lists them.
-var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "version", "help"}
+var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "version", "help"}
 
 // run is main without os.Exit; args exclude the program name.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -86,6 +86,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return c.manifest(ctx, rest)
 	case "partners":
 		return c.partners(ctx, rest)
+	case "screen":
+		return c.screen(ctx, rest)
 	case "discord":
 		return c.discord(ctx, rest)
 	case "console":
