@@ -64,6 +64,14 @@ func (a *App) commit(ctx context.Context, tx *store.Tx, sc scene, res flows.Resu
 				msg.Fields = append(msg.Fields, fields...)
 				reply.private = true
 			}
+			if o.Card.CodeWord != 0 {
+				fields, err := a.codeWord(ctx, sc.actor.MemberID, a.lang(sc), o.Card.CodeWord)
+				if err != nil {
+					return reply, nil, err
+				}
+				msg.Fields = append(msg.Fields, fields...)
+				reply.private = true
+			}
 			reply.Messages = append(reply.Messages, msg)
 			continue
 		}
@@ -95,7 +103,7 @@ func (a *App) commit(ctx context.Context, tx *store.Tx, sc scene, res flows.Resu
 
 // outboxRow is the row for one Out to one target; private details stay a reference.
 func outboxRow(key string, t target, o ui.Out) (store.OutboxRow, error) {
-	if o.Card.Reveal != 0 && (t.dest.Kind != DestDM || t.member == 0) {
+	if (o.Card.Reveal != 0 || o.Card.CodeWord != 0) && (t.dest.Kind != DestDM || t.member == 0) {
 		return store.OutboxRow{}, ErrRevealRefused
 	}
 	card, err := json.Marshal(o.Card)
@@ -442,6 +450,16 @@ func (a *App) renderRow(ctx context.Context, r store.OutboxRow) (Delivery, error
 			return d, ErrRevealRefused
 		}
 		fields, err := a.reveal(ctx, r.MemberID.Int64, r.Lang, card.Reveal)
+		if err != nil {
+			return d, err
+		}
+		d.Msg.Fields = append(d.Msg.Fields, fields...)
+	}
+	if card.CodeWord != 0 {
+		if d.To.Kind != DestDM || !r.MemberID.Valid {
+			return d, ErrRevealRefused
+		}
+		fields, err := a.codeWord(ctx, r.MemberID.Int64, r.Lang, card.CodeWord)
 		if err != nil {
 			return d, err
 		}

@@ -1,6 +1,10 @@
 package config
 
-import "github.com/tend-community/tend/store"
+import (
+	"strings"
+
+	"github.com/tend-community/tend/store"
+)
 
 // Community is one community's settings.
 type Community struct {
@@ -21,6 +25,18 @@ type Community struct {
 	// CrisisPhrases are the community's own additions to the crisis detector's lists,
 	// by language ("en", "fr").
 	CrisisPhrases CrisisPhrases `toml:"crisis_phrases"`
+
+	// VisitRules are shown to helpers before a ride or a home visit, one line each;
+	// empty means the catalogue's rules in the reader's language.
+	VisitRules []string `toml:"visit_rules"`
+	// VisitContact, optional, says who to call during a visit (a coordinator's number).
+	VisitContact string `toml:"visit_contact"`
+	// VisitGraceMinutes is how long after a visit's end the helper is asked whether all
+	// is well, and again before the moderators are told (default 30).
+	VisitGraceMinutes int `toml:"visit_grace_minutes"`
+	// VettingValidDays is how long a vetting lasts when the moderator gives no end date;
+	// 0 (the default) means until a moderator says otherwise.
+	VettingValidDays int `toml:"vetting_valid_days"`
 }
 
 // CrisisPhrases are a community's own crisis phrases and hard negatives, by language.
@@ -35,11 +51,15 @@ type PhraseList struct {
 	Negatives []string `toml:"negatives"`
 }
 
-// Category is a kind of help, its risk, and the tier a helper needs.
+// Category is a kind of help, its risk, and the tier a helper needs. Risk is call,
+// doorstep, ride or home; the first names low, medium and high still work and mean
+// doorstep, ride and home.
 type Category struct {
 	Key  string `toml:"key"`
 	Risk string `toml:"risk"`
 	Tier string `toml:"tier"`
+	// Helpers is how many volunteers one request needs: 1 (the default) or 2.
+	Helpers int `toml:"helpers"`
 }
 
 // CrisisResource is a line shown to a person in crisis.
@@ -75,13 +95,13 @@ const DefaultRetentionDays = 30
 // DefaultCategories is the set a community gets when its config lists none.
 func DefaultCategories() []Category {
 	return []Category{
-		{Key: "ride", Risk: "high", Tier: "vetted"},
-		{Key: "meal", Risk: "low", Tier: "volunteer"},
-		{Key: "groceries", Risk: "low", Tier: "volunteer"},
-		{Key: "visit", Risk: "high", Tier: "vetted"},
-		{Key: "call", Risk: "low", Tier: "volunteer"},
-		{Key: "errand", Risk: "low", Tier: "volunteer"},
-		{Key: "grief_circle", Risk: "medium", Tier: "volunteer"},
+		{Key: "ride", Risk: "ride", Tier: "vetted"},
+		{Key: "meal", Risk: "doorstep", Tier: "volunteer"},
+		{Key: "groceries", Risk: "doorstep", Tier: "volunteer"},
+		{Key: "visit", Risk: "home", Tier: "vetted"},
+		{Key: "call", Risk: "call", Tier: "volunteer"},
+		{Key: "errand", Risk: "doorstep", Tier: "volunteer"},
+		{Key: "grief_circle", Risk: "ride", Tier: "volunteer"},
 	}
 }
 
@@ -113,8 +133,14 @@ func (c Community) Setup() store.CommunitySetup {
 		RetentionDays: c.RetentionDays, PrivacyOfficer: c.PrivacyOfficer,
 	}}
 	for i, cat := range c.Categories {
-		s.Categories = append(s.Categories, store.Category{Key: cat.Key, Risk: cat.Risk, Tier: cat.Tier, Position: i})
+		risk := store.NormalizeRisk(cat.Risk)
+		if risk == "" {
+			risk = cat.Risk
+		}
+		s.Categories = append(s.Categories, store.Category{Key: cat.Key, Risk: risk, Tier: cat.Tier, Position: i, Helpers: max(cat.Helpers, 1)})
 	}
+	s.Visits = store.VisitSettings{Rules: strings.Join(c.VisitRules, "\n"), Contact: strings.TrimSpace(c.VisitContact),
+		GraceMinutes: c.VisitGraceMinutes, VettingValidDays: c.VettingValidDays}
 	for i, r := range c.CrisisResources {
 		s.Resources = append(s.Resources, store.CrisisResource{Label: r.Label, Contact: r.Contact, Position: i})
 	}

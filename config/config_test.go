@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tend-community/tend/obs"
+	"github.com/tend-community/tend/store"
 )
 
 // env builds an injectable getenv from pairs.
@@ -157,7 +158,12 @@ func TestValidationNamesField(t *testing.T) {
 	}{
 		{"tier", community("demo", three+cat("visit", "high", "gold")),
 			[]string{`config: community "demo": categories[2].tier "gold" must be member, volunteer or vetted`}},
-		{"risk", community("demo", cat("ride", "extreme", "vetted")), []string{`categories[0].risk "extreme" must be low, medium or high`}},
+		{"risk", community("demo", cat("ride", "extreme", "vetted")), []string{`categories[0].risk "extreme" must be call, doorstep, ride or home (or the older low, medium or high)`}},
+		{"helpers", community("demo", cat("visit", "home", "vetted")+"\nhelpers = 3"), []string{`community "demo": categories[0].helpers 3 must be 1 or 2`}},
+		{"visit rules", community("demo", `visit_rules = ["No cash", ""]`), []string{`community "demo": visit_rules[1] is empty`}},
+		{"visit contact", community("demo", `visit_contact = "call\nme"`), []string{`community "demo": visit_contact must be one line`}},
+		{"visit grace", community("demo", `visit_grace_minutes = -5`), []string{`community "demo": visit_grace_minutes -5 must be between 1 and 1440`}},
+		{"vetting days", community("demo", `vetting_valid_days = 4000`), []string{`community "demo": vetting_valid_days 4000 must be between 0 (no end date) and 3650`}},
 		{"category key", community("demo", cat("Ride!", "low", "member")), []string{`categories[0].key "Ride!"`}},
 		{"duplicate category", community("demo", three+cat("meal", "low", "member")), []string{`categories[2].key "meal" repeats categories[1]`}},
 		{"empty categories", community("demo", "categories = []"), []string{`community "demo": categories: at least one`}},
@@ -421,5 +427,37 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 	if len(cfg.Communities) != 1 || cfg.Communities[0].Locale != "fr" {
 		t.Fatalf("unexpected example: %+v", cfg.Communities)
+	}
+}
+
+func TestVisitSettings(t *testing.T) {
+	toml := community("demo", `visit_rules = ["No cash, ever.", "Stay on the doorstep unless invited in."]`,
+		`visit_contact = "Sam, coordinator: 514-555-0100"`, `visit_grace_minutes = 45`, `vetting_valid_days = 365`,
+		cat("ride", "high", "vetted"), cat("meal", "low", "volunteer"), cat("call", "call", "volunteer"),
+		cat("visit", "home", "vetted")+"\nhelpers = 2")
+	c, err := Load(writeFile(t, "tend.toml", toml, 0o644), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Communities[0].Setup()
+	// The older risk names mean the new levels, so existing files keep working.
+	want := []struct {
+		risk    string
+		helpers int
+	}{{"home", 1}, {"doorstep", 1}, {"call", 1}, {"home", 2}}
+	for i, w := range want {
+		if got := s.Categories[i]; got.Risk != w.risk || got.Helpers != w.helpers {
+			t.Errorf("categories[%d] = %+v, want risk %s helpers %d", i, got, w.risk, w.helpers)
+		}
+	}
+	v := s.Visits
+	if v.Rules != "No cash, ever.\nStay on the doorstep unless invited in." || v.Contact != "Sam, coordinator: 514-555-0100" ||
+		v.GraceMinutes != 45 || v.VettingValidDays != 365 {
+		t.Errorf("visit settings = %+v", v)
+	}
+	for _, d := range DefaultCategories() {
+		if store.NormalizeRisk(d.Risk) != d.Risk {
+			t.Errorf("default category %s uses the older risk name %q", d.Key, d.Risk)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	_ "time/tzdata" // time zones must validate on hosts without a zoneinfo database
 
 	"github.com/tend-community/tend/catalog"
+	"github.com/tend-community/tend/store"
 )
 
 var (
@@ -22,9 +23,15 @@ var (
 	snowflakeRE = regexp.MustCompile(`^[0-9]{1,20}$`)
 )
 
-var (
-	risks = []string{"low", "medium", "high"}
-	tiers = []string{"member", "volunteer", "vetted"}
+var tiers = []string{"member", "volunteer", "vetted"}
+
+// Limits on a community's visit settings.
+const (
+	maxVisitRules   = 12
+	maxVisitRuleLen = 300
+	maxVisitContact = 200
+	maxGraceMinutes = 24 * 60
+	maxVettingDays  = 3650
 )
 
 // oneOf renders a choice list as "a, b or c".
@@ -218,13 +225,17 @@ func (cm Community) problems() []string {
 		} else {
 			keys[cat.Key] = i
 		}
-		if !slices.Contains(risks, cat.Risk) {
-			add("%s.risk %q must be %s", f, cat.Risk, oneOf(risks))
+		if store.NormalizeRisk(cat.Risk) == "" {
+			add("%s.risk %q must be %s (or the older low, medium or high)", f, cat.Risk, oneOf(store.RiskLevels))
+		}
+		if cat.Helpers < 0 || cat.Helpers > 2 {
+			add("%s.helpers %d must be 1 or 2 (2 when one request needs two volunteers)", f, cat.Helpers)
 		}
 		if !slices.Contains(tiers, cat.Tier) {
 			add("%s.tier %q must be %s", f, cat.Tier, oneOf(tiers))
 		}
 	}
+	out = append(out, cm.visitProblems()...)
 	for i, r := range cm.CrisisResources {
 		if strings.TrimSpace(r.Label) == "" {
 			add("crisis_resources[%d].label is required", i)
@@ -255,6 +266,33 @@ func (cm Community) problems() []string {
 	}
 	out = append(out, userProblems("moderators", cm.Moderators)...)
 	out = append(out, userProblems("vetted", cm.Vetted)...)
+	return out
+}
+
+// visitProblems checks the safe-visit settings.
+func (cm Community) visitProblems() []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if len(cm.VisitRules) > maxVisitRules {
+		add("visit_rules has %d lines; at most %d fit in a message", len(cm.VisitRules), maxVisitRules)
+	}
+	for i, l := range cm.VisitRules {
+		switch {
+		case strings.TrimSpace(l) == "":
+			add("visit_rules[%d] is empty", i)
+		case strings.ContainsAny(l, "\n\r") || len([]rune(l)) > maxVisitRuleLen:
+			add("visit_rules[%d] must be one line of at most %d characters", i, maxVisitRuleLen)
+		}
+	}
+	if c := cm.VisitContact; strings.ContainsAny(c, "\n\r") || len([]rune(c)) > maxVisitContact {
+		add("visit_contact must be one line of at most %d characters", maxVisitContact)
+	}
+	if g := cm.VisitGraceMinutes; g < 0 || g > maxGraceMinutes {
+		add("visit_grace_minutes %d must be between 1 and %d (0 or leaving it out means 30)", g, maxGraceMinutes)
+	}
+	if d := cm.VettingValidDays; d < 0 || d > maxVettingDays {
+		add("vetting_valid_days %d must be between 0 (no end date) and %d", d, maxVettingDays)
+	}
 	return out
 }
 

@@ -58,12 +58,15 @@ func (s *Service) Ask(ctx context.Context, a Actor, in map[string]string) (Resul
 		}
 		v := newValues(in)
 		cat := strings.ToLower(v.text("category", true, 40))
+		helpers := 1
 		if cat != "" {
-			if _, err := tx.Category(ctx, a.CommunityID, cat); err != nil {
+			if c, err := tx.Category(ctx, a.CommunityID, cat); err != nil {
 				if !isNotFound(err) {
 					return Result{}, err
 				}
 				v.fail("category", "error.category")
+			} else {
+				helpers = c.Helpers
 			}
 		}
 		whenIn := v.text("when", true, 40)
@@ -96,7 +99,7 @@ func (s *Service) Ask(ctx context.Context, a Actor, in map[string]string) (Resul
 		}
 		id, err := tx.CreateRequest(ctx, store.NewRequest{
 			CommunityID: a.CommunityID, RequesterID: a.MemberID, Category: cat, Summary: summary, Area: area,
-			StartsAt: start.Unix(), EndsAt: end.Unix(), ShowName: show, MayShare: share, Slots: 1, Private: priv,
+			StartsAt: start.Unix(), EndsAt: end.Unix(), ShowName: show, MayShare: share, Slots: 1, Capacity: helpers, Private: priv,
 		})
 		if err != nil {
 			return Result{}, err

@@ -66,6 +66,9 @@ func requestTitle(r store.Request) ui.Text {
 // boardRequest builds the board card of a request from its current state, so every
 // change re-renders the same card in place.
 func boardRequest(ctx context.Context, tx *store.Tx, r store.Request, zone string) (ui.Out, error) {
+	if r.Hidden {
+		return hiddenOnBoard(r.CommunityID, requestKey(r.ID)), nil
+	}
 	m, err := tx.Member(ctx, r.RequesterID)
 	if err != nil {
 		return ui.Out{}, err
@@ -84,6 +87,7 @@ func boardRequest(ctx context.Context, tx *store.Tx, r store.Request, zone strin
 				break
 			}
 		}
+		card.Fields = append(card.Fields, helpersFields(slots)...)
 		if free != 0 {
 			card.Body = append(card.Body, ui.T("request.card.open"))
 			card.Buttons = []ui.Button{{Label: ui.T("button.claim"), Action: ActClaim, Payload: ref(free), Style: ui.StylePrimary}}
@@ -98,6 +102,9 @@ func boardRequest(ctx context.Context, tx *store.Tx, r store.Request, zone strin
 
 // boardOffer builds the board card of an offer from its current state.
 func boardOffer(ctx context.Context, tx *store.Tx, o store.Offer, zone string) (ui.Out, error) {
+	if o.Hidden {
+		return hiddenOnBoard(o.CommunityID, offerKey(o.ID)), nil
+	}
 	v, err := tx.Member(ctx, o.VolunteerID)
 	if err != nil {
 		return ui.Out{}, err
@@ -128,6 +135,9 @@ func boardOffer(ctx context.Context, tx *store.Tx, o store.Offer, zone string) (
 
 // matchNotices tells matching volunteers privately about a request that is open.
 func matchNotices(ctx context.Context, tx *store.Tx, r store.Request, zone string, exclude ...int64) ([]ui.Out, error) {
+	if r.Hidden {
+		return nil, nil
+	}
 	m, err := tx.Member(ctx, r.RequesterID)
 	if err != nil {
 		return nil, err

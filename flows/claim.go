@@ -95,6 +95,8 @@ func (s *Service) Claim(ctx context.Context, a Actor, slotID int64) (Result, err
 			return reply("error.gone"), false, nil
 		}
 		switch {
+		case r.Hidden:
+			return reply("claim.closed"), false, nil
 		case r.Status == "matched":
 			return reply("claim.taken"), false, nil
 		case r.Status != "open":
@@ -190,7 +192,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, claimID int64, share bool
 		if r.RequesterID != a.MemberID {
 			return reply("accept.not_yours"), false, nil
 		}
-		if cc.claim.State == store.ClaimAccepted && r.Status == "matched" {
+		if cc.claim.State == store.ClaimAccepted && (r.Status == "matched" || r.Status == "open") {
 			return reply("accept.already"), false, nil
 		}
 		if r.Status != "open" {
@@ -203,10 +205,15 @@ func (s *Service) Accept(ctx context.Context, a Actor, claimID int64, share bool
 		if !moved {
 			return reply("accept.stale"), false, nil
 		}
-		if _, err := tx.SetRequestStatus(ctx, r.ID, "matched", "open"); err != nil {
+		// Matched once every place has an accepted helper (a home visit may need two).
+		if full, err := placesFilled(ctx, tx, r.ID); err != nil {
 			return Result{}, false, err
+		} else if full {
+			if _, err := tx.SetRequestStatus(ctx, r.ID, "matched", "open"); err != nil {
+				return Result{}, false, err
+			}
+			r.Status = "matched"
 		}
-		r.Status = "matched"
 		helper, err := tx.Member(ctx, cc.claim.MemberID)
 		if err != nil {
 			return Result{}, false, err
@@ -250,19 +257,25 @@ func (s *Service) Accept(ctx context.Context, a Actor, claimID int64, share bool
 		if err := s.audit(ctx, tx, a, action, "claim:"+ref(cc.claim.ID), "request="+ref(r.ID)); err != nil {
 			return Result{}, false, err
 		}
-		var res Result
-		res.add(ui.Out{To: ui.Actor(), Card: ui.Card{
+		requesterCard := ui.Card{
 			Title:   ui.T("match.requester.title", "Name", ui.UserText(helper.DisplayName)),
 			Body:    []ui.Text{requestTitle(r), ui.T(sharedNote(share && !priv.Empty()), "Name", ui.UserText(helper.DisplayName))},
 			Buttons: []ui.Button{{Label: ui.T("button.done"), Action: ActDone, Payload: ref(cc.claim.ID)}, {Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
-		}})
+		}
+		visit, err := s.visitAccepted(ctx, tx, cc, requester, helper, &helperCard, &requesterCard)
+		if err != nil {
+			return Result{}, false, err
+		}
+		var res Result
+		res.add(ui.Out{To: ui.Actor(), Card: requesterCard})
 		res.add(ui.Out{To: ui.Member(helper.ID), Card: helperCard})
+		res.add(visit.Outs...)
 		board, err := boardRequest(ctx, tx, r, cc.zone)
 		if err != nil {
 			return Result{}, false, err
 		}
 		res.add(board)
-		res.Jobs = acceptJobs(cc.claim.ID, cc.slot.StartsAt, tx.Now())
+		res.Jobs = append(acceptJobs(cc.claim.ID, cc.slot.StartsAt, tx.Now()), visit.Jobs...)
 		return res, true, nil
 	})
 }

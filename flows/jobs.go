@@ -193,7 +193,7 @@ func (s *Service) Nudge(ctx context.Context, requestID int64) (Result, error) {
 func (s *Service) Escalate(ctx context.Context, requestID int64) (Result, error) {
 	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
 		r, zone, ok, err := loadRequest(ctx, tx, requestID)
-		if err != nil || !ok || r.Status != "open" || r.EndsAt <= tx.Now() {
+		if err != nil || !ok || r.Status != "open" || r.EndsAt <= tx.Now() || r.Hidden {
 			return Result{}, false, err
 		}
 		claims, err := tx.LiveClaimsOnRequest(ctx, r.ID)
@@ -235,16 +235,26 @@ func (s *Service) Expire(ctx context.Context, requestID int64) (Result, error) {
 		r.Status = "expired"
 		var res Result
 		for _, c := range claims {
-			if c.State != store.ClaimOffered {
-				continue
-			}
-			moved, err := tx.MoveClaim(ctx, c.ID, store.ClaimCancelled, store.ClaimOffered)
+			// An accepted helper of a visit still short of its second helper is stood
+			// down too, unless they went anyway (the check after the visit follows them).
+			alone, err := aloneOnVisit(ctx, tx, c)
 			if err != nil {
 				return Result{}, false, err
 			}
+			if c.State != store.ClaimOffered && !alone {
+				continue
+			}
+			moved, err := tx.MoveClaim(ctx, c.ID, store.ClaimCancelled, c.State)
+			if err != nil {
+				return Result{}, false, err
+			}
+			msg := "job.expire.helper"
+			if alone {
+				msg = "visit.two.expired"
+			}
 			if moved {
 				res.add(ui.Out{To: ui.Member(c.MemberID), Card: ui.Card{Body: []ui.Text{
-					ui.T("job.expire.helper", "Summary", ui.UserText(r.Summary))}}})
+					ui.T(msg, "Summary", ui.UserText(r.Summary))}}})
 			}
 		}
 		if err := tx.Audit(ctx, r.CommunityID, 0, "request.expired", "request:"+ref(r.ID), ""); err != nil {
@@ -406,6 +416,9 @@ func (s *Service) Purge(ctx context.Context, now time.Time) (PurgeCounts, error)
 			}
 			claims, err := tx.PurgeClaimPrivate(ctx, c.ID, cutoff)
 			if err != nil {
+				return err
+			}
+			if _, err := tx.PurgeCodeWords(ctx, c.ID, now.Add(-codeWordKept).Unix()); err != nil {
 				return err
 			}
 			if reqs+claims == 0 {

@@ -38,7 +38,7 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 			ui.T("mine.counts", "Requests", len(reqs), "Claims", len(claims), "Offers", len(offers))}}})
 		for _, r := range reqs {
 			res.add(ui.Out{To: ui.Actor(), Card: ui.Card{
-				Body:    []ui.Text{ui.T("mine.request", "Status", ui.T("status."+r.Status)), requestTitle(r)},
+				Body:    append([]ui.Text{ui.T("mine.request", "Status", ui.T("status."+r.Status)), requestTitle(r)}, hiddenNote(r.Hidden)...),
 				Fields:  []ui.Field{{Label: ui.T("field.when"), Value: ui.T("value.window", "Window", window(r.StartsAt, r.EndsAt, zone))}},
 				Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 			}})
@@ -56,7 +56,7 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 		}
 		for _, o := range offers {
 			res.add(ui.Out{To: ui.Actor(), Card: ui.Card{
-				Body:    []ui.Text{ui.T("mine.offer", "Category", CategoryLabel(o.Category), "Summary", ui.UserText(o.Summary))},
+				Body:    append([]ui.Text{ui.T("mine.offer", "Category", CategoryLabel(o.Category), "Summary", ui.UserText(o.Summary))}, hiddenNote(o.Hidden)...),
 				Fields:  []ui.Field{{Label: ui.T("field.when"), Value: ui.T("value.window", "Window", window(o.StartsAt, o.EndsAt, zone))}},
 				Buttons: []ui.Button{{Label: ui.T("button.cancel_offer"), Action: ActCancelOffer, Payload: ref(o.ID), Style: ui.StyleDanger}},
 			}})
@@ -75,6 +75,11 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 			res.add(ui.Out{To: ui.Actor(), Card: ui.Card{Body: []ui.Text{ui.T(state,
 				"Categories", ui.UserText(p.Categories), "Areas", ui.UserText(p.Areas), "Days", ui.UserText(p.Availability))}}})
 		}
+		vetting, err := vettingOuts(ctx, tx, a.MemberID, zone)
+		if err != nil {
+			return err
+		}
+		res.add(vetting...)
 		return nil
 	})
 	return res, err
@@ -120,6 +125,7 @@ func (s *Service) Vet(ctx context.Context, a Actor, targetUserID, step string) (
 	if targetUserID == "" {
 		return reply("vet.usage"), nil
 	}
+	step, until, dated := vetUntil(step)
 	step = strings.TrimSpace(step)
 	if step == "" {
 		step = "interview"
@@ -140,8 +146,12 @@ func (s *Service) Vet(ctx context.Context, a Actor, targetUserID, step string) (
 		} else if err != nil {
 			return Result{}, false, err
 		}
+		expires, why, err := vettingExpiry(ctx, tx, a.CommunityID, until, dated)
+		if err != nil || why != "" {
+			return reply(why), false, err
+		}
 		if _, err := tx.AddVetting(ctx, store.Vetting{MemberID: m.ID, Step: step,
-			VerifiedBy: sql.NullInt64{Int64: a.MemberID, Valid: true}, VerifiedAt: tx.Now()}); err != nil {
+			VerifiedBy: sql.NullInt64{Int64: a.MemberID, Valid: true}, VerifiedAt: tx.Now(), ExpiresAt: expires}); err != nil {
 			return Result{}, false, err
 		}
 		if err := s.audit(ctx, tx, a, "volunteer.vetted", "member:"+ref(m.ID), "step="+step); err != nil {
@@ -149,6 +159,11 @@ func (s *Service) Vet(ctx context.Context, a Actor, targetUserID, step string) (
 		}
 		res := reply("vet.done", "Name", ui.UserText(m.DisplayName), "Step", ui.UserText(step))
 		res.add(ui.Out{To: ui.Member(m.ID), Card: ui.Card{Body: []ui.Text{ui.T("vet.volunteer")}}})
+		com, _, err := community(ctx, tx, a.CommunityID)
+		if err != nil {
+			return Result{}, false, err
+		}
+		vettedUntil(&res, expires, com.Timezone)
 		return res, true, nil
 	})
 }

@@ -29,6 +29,12 @@ type Claim struct {
 	PrivateKeyID sql.NullString `db:"private_key_id"`
 	CreatedAt    int64          `db:"created_at"`
 	UpdatedAt    int64          `db:"updated_at"`
+	// A visit's sealed code word and what its helper reported (store/visits.go).
+	CodeCT    []byte         `db:"code_ct"`
+	CodeKeyID sql.NullString `db:"code_key_id"`
+	ArrivedAt sql.NullInt64  `db:"arrived_at"`
+	CheckedAt sql.NullInt64  `db:"checked_at"`
+	AlertedAt sql.NullInt64  `db:"alerted_at"`
 }
 
 // Claim states.

@@ -26,6 +26,8 @@ type Category struct {
 	Risk        string `db:"risk"`
 	Tier        string `db:"tier"`
 	Position    int    `db:"position"`
+	// Helpers is how many volunteers one request needs (1, or 2 for some home visits).
+	Helpers int `db:"helpers"`
 }
 
 // CrisisResource is a line a person in crisis is shown (a crisis line, a number).
@@ -54,6 +56,7 @@ type CommunitySetup struct {
 	Categories []Category
 	Resources  []CrisisResource
 	Bindings   []Binding
+	Visits     VisitSettings
 }
 
 // ApplyCommunity creates the community named by its slug or brings its settings in line
@@ -82,10 +85,13 @@ func (tx *Tx) ApplyCommunity(ctx context.Context, s CommunitySetup) (int64, erro
 		return 0, fmt.Errorf("store: reset categories: %w", err)
 	}
 	for i, cat := range s.Categories {
-		if _, err := tx.exec(ctx, `INSERT INTO categories (community_id, key, risk, tier, position) VALUES (?, ?, ?, ?, ?)`,
-			id, cat.Key, cat.Risk, cat.Tier, i); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO categories (community_id, key, risk, tier, position, helpers) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, cat.Key, cat.Risk, cat.Tier, i, max(cat.Helpers, 1)); err != nil {
 			return 0, fmt.Errorf("store: category %s: %w", cat.Key, err)
 		}
+	}
+	if err := tx.applyVisitSettings(ctx, id, s.Visits); err != nil {
+		return 0, err
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM crisis_resources WHERE community_id = ?`, id); err != nil {
 		return 0, fmt.Errorf("store: reset crisis resources: %w", err)

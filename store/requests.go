@@ -101,7 +101,9 @@ type NewRequest struct {
 	ShowName    bool
 	MayShare    bool
 	Slots       int
-	Private     Private
+	// Capacity is the places of each slot: the helpers one slot needs (default 1).
+	Capacity int
+	Private  Private
 }
 
 // CreateRequest records a request with its sealed private part and its slots.
@@ -128,8 +130,8 @@ func (tx *Tx) CreateRequest(ctx context.Context, r NewRequest) (int64, error) {
 		slots = 1
 	}
 	for i := 0; i < slots; i++ {
-		if _, err := tx.insert(ctx, `INSERT INTO slots (request_id, starts_at, ends_at, capacity, taken) VALUES (?, ?, ?, 1, 0)`,
-			id, r.StartsAt, r.EndsAt); err != nil {
+		if _, err := tx.insert(ctx, `INSERT INTO slots (request_id, starts_at, ends_at, capacity, taken) VALUES (?, ?, ?, ?, 0)`,
+			id, r.StartsAt, r.EndsAt, max(r.Capacity, 1)); err != nil {
 			return 0, fmt.Errorf("store: create slot: %w", err)
 		}
 	}

@@ -243,17 +243,32 @@ func TestFutureJobWaitsUntilDue(t *testing.T) {
 	})
 }
 
-func TestUnknownKindIsRefused(t *testing.T) {
+// A job without a kind is refused when it is scheduled; any other kind a flow area
+// names (a case's re-alert, an overdue visit) runs as a task under its own kind, once.
+func TestTaskKinds(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		r, err := jobs.New(db, &fake{}, jobs.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = db.InTx(ctx, func(tx *store.Tx) error {
-			return r.Schedule(ctx, tx, []flows.Job{{Kind: "explode", Ref: 1, At: past()}})
+		f := &fake{}
+		r := start(t, db, f, jobs.Options{})
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			return r.Schedule(ctx, tx, []flows.Job{{Kind: "", Ref: 1, At: past()}})
 		})
-		if err == nil || !strings.Contains(err.Error(), "explode") {
-			t.Fatalf("Schedule of an unknown kind = %v", err)
+		if err == nil {
+			t.Fatal("a job without a kind was scheduled")
+		}
+		at := past()
+		schedule(t, db, r, flows.Job{Kind: flows.JobCaseRealert, Ref: 9, At: at})
+		schedule(t, db, r, flows.Job{Kind: flows.JobCaseRealert, Ref: 9, At: at})
+		waitFor(t, "the task to run", func() bool { return len(f.runsOf(9)) > 0 })
+		waitFor(t, "the task to complete", func() bool {
+			n := riverJobs(t, db, jobs.KindTask)
+			return len(n) == 1 && n[0].State == "completed"
+		})
+		runs := f.runsOf(9)
+		if len(runs) != 1 || runs[0].job != (flows.Job{Kind: flows.JobCaseRealert, Ref: 9, At: at}) {
+			t.Fatalf("runs = %+v", runs)
+		}
+		if !strings.HasPrefix(runs[0].key, "job:"+flows.JobCaseRealert+":") {
+			t.Errorf("key = %q", runs[0].key)
 		}
 	})
 }

@@ -89,6 +89,9 @@ type Card struct {
 	Buttons []Button
 	Choice  *Choice
 	Reveal  int64
+	// CodeWord, when set, names a claim whose sealed visit code word is added to the card
+	// only when it is rendered for that claim's helper or requester, as Reveal is.
+	CodeWord int64
 }
 
 // FieldKind is the type of a form field.
