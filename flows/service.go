@@ -35,6 +35,7 @@ type Service struct {
 	log      *slog.Logger
 	routes   Routes
 	screener Screener
+	words    codeWords
 }
 
 // New returns a Service. A nil logger discards.

@@ -149,8 +149,10 @@ func (s *Service) visitAccepted(ctx context.Context, tx *store.Tx, cc claimCtx, 
 		}
 		helperCard.Body = append(helperCard.Body, ui.T("visit.code_word.helper", "Name", requesterName))
 		helperCard.CodeWord = cc.claim.ID
-		requesterCard.Body = append(requesterCard.Body, ui.T("visit.code_word.requester", "Name", helperName))
-		requesterCard.CodeWord = cc.claim.ID
+		// The requester's code word goes in a DM of its own: the answer to their press
+		// is kept for a redelivery of the event, and must hold nothing sealed.
+		res.add(ui.Out{To: ui.Member(requester.ID), Card: ui.Card{
+			Body: []ui.Text{ui.T("visit.code_word.requester", "Name", helperName)}, CodeWord: cc.claim.ID}})
 	}
 	if atLeast(cat, store.RiskRide) {
 		helperCard.Body = append(helperCard.Body, visitRules(vs)...)
@@ -232,49 +234,58 @@ func (s *Service) giveCodeWord(ctx context.Context, tx *store.Tx, cc claimCtx, r
 	if err != nil {
 		return err
 	}
-	w, err := newCodeWord(catalog.Pick(requester.Locale, com.Locale))
+	w, err := s.newCodeWord(catalog.Pick(requester.Locale, com.Locale))
 	if err != nil {
 		return err
 	}
 	return tx.SetCodeWord(ctx, cc.claim.ID, w)
 }
 
-// Code words are two words picked at random from the catalogue's lists for a language.
-var codeWords struct {
-	sync.Mutex
+// codeWords are the lists code words are picked from, by language, and where the
+// randomness comes from.
+type codeWords struct {
+	once   sync.Once
+	err    error
 	lists  map[string][2][]string
+	mu     sync.Mutex
 	source io.Reader
 }
 
 // SetCodeWordSource replaces where code words get their randomness (crypto/rand by
 // default), so a scripted session can be replayed word for word; nil restores it.
-func SetCodeWordSource(r io.Reader) {
-	codeWords.Lock()
-	defer codeWords.Unlock()
-	codeWords.source = r
+func (s *Service) SetCodeWordSource(r io.Reader) {
+	s.words.mu.Lock()
+	defer s.words.mu.Unlock()
+	s.words.source = r
 }
 
-func newCodeWord(lang string) (string, error) {
-	codeWords.Lock()
-	defer codeWords.Unlock()
-	if codeWords.lists == nil {
+// newCodeWord picks two words, one from each of the language's lists.
+func (s *Service) newCodeWord(lang string) (string, error) {
+	cw := &s.words
+	cw.once.Do(func() {
 		cat, err := catalog.New()
 		if err != nil {
-			return "", fmt.Errorf("flows: code words: %w", err)
+			cw.err = fmt.Errorf("flows: code words: %w", err)
+			return
 		}
-		codeWords.lists = map[string][2][]string{}
+		cw.lists = map[string][2][]string{}
 		for _, l := range catalog.Languages {
-			codeWords.lists[l] = [2][]string{
+			cw.lists[l] = [2][]string{
 				splitWords(cat.Localize(l, "visit.words.first", nil)), splitWords(cat.Localize(l, "visit.words.second", nil))}
 		}
+	})
+	if cw.err != nil {
+		return "", cw.err
 	}
-	src := codeWords.source
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	src := cw.source
 	if src == nil {
 		src = rand.Reader
 	}
-	lists, ok := codeWords.lists[lang]
+	lists, ok := cw.lists[lang]
 	if !ok {
-		lists = codeWords.lists["en"]
+		lists = cw.lists["en"]
 	}
 	var words []string
 	for _, list := range lists {

@@ -132,6 +132,10 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err := safetyFor(ctx, app, db, communities, log); err != nil {
 		return err
 	}
+	if clock.fixed != nil {
+		// A session on a fixed clock replays word for word, code words included.
+		app.Flows().SetCodeWordSource(zeroReader{})
+	}
 	// Jobs (nudges, reminders, expiry, retention) are always scheduled; they run only on
 	// the real clock: with --now the session's time stands still and a transcript must
 	// not depend on when it is played.
@@ -270,3 +274,8 @@ func seedDemo(ctx context.Context, db *store.DB, ws string) (bool, error) {
 	})
 	return seeded, err
 }
+
+// zeroReader gives the same "random" bytes every time.
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
