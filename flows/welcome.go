@@ -87,7 +87,7 @@ func (s *Service) Help(ctx context.Context, a Actor) (Result, error) {
 	if !a.IsMember() {
 		return s.Notice(ctx, a)
 	}
-	body := []ui.Text{ui.T("help.ask"), ui.T("help.offer"), ui.T("help.volunteer"), ui.T("help.mine"), ui.T("help.privacy")}
+	body := []ui.Text{ui.T("help.ask"), ui.T("help.offer"), ui.T("help.volunteer"), ui.T("help.mine"), ui.T("help.privacy"), ui.T("help.worried"), ui.T("help.flag")}
 	if a.Moderator {
 		body = append(body, ui.T("help.moderator"))
 	}

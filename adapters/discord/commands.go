@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/tend-community/tend/catalog"
 )
@@ -39,6 +40,8 @@ type option struct {
 	user     bool
 	required bool
 	choices  []string // values; their labels come from the catalogue
+	// keyword, when set, goes before the value in the bot's arguments ("since" 2026-11-01).
+	keyword string
 }
 
 // subcommands are the bot's commands as Discord shows them.
@@ -51,6 +54,38 @@ var subcommands = []subcommand{
 	{name: "privacy", fr: "confidentialité"},
 	{name: "vet", fr: "vérifier", options: []option{{name: "member", fr: "membre", user: true, required: true}, {name: "note", fr: "note"}}},
 	{name: "cancel", fr: "annuler"},
+	{name: "worried", fr: "inquiet", options: []option{{name: "member", fr: "membre", user: true, required: true},
+		{name: "reason", fr: "raison", choices: []string{"wellbeing", "safety", "health", "other"}}}},
+	{name: "flag", fr: "signaler", options: []option{{name: "what", fr: "quoi", required: true, choices: []string{"request", "offer", "member"}},
+		{name: "which", fr: "lequel", required: true}, {name: "reason", fr: "raison", choices: []string{"unsafe", "inappropriate", "spam", "other"}}}},
+	{name: "queue", fr: "file"},
+	{name: "case", fr: "dossier", options: []option{{name: "number", fr: "numéro", required: true}}},
+	{name: "partners", fr: "partenaires", options: []option{{name: "action", fr: "action", choices: []string{"list", "add", "remove"}}, {name: "name", fr: "nom"}}},
+	{name: "audit", fr: "journal", options: []option{{name: "member", fr: "membre", user: true, keyword: "member"},
+		{name: "since", fr: "depuis", keyword: "since"}, {name: "until", fr: "jusqua", keyword: "until"}}},
+	{name: "unsuspend", fr: "réactiver", options: []option{{name: "member", fr: "membre", user: true, required: true}}},
+}
+
+// arguments turns a subcommand's options, as Discord sends them (in any order), into the
+// bot's arguments in the order the subcommand defines them.
+func arguments(sub string, given map[string]string) []string {
+	var args []string
+	for _, sc := range subcommands {
+		if sc.name != sub {
+			continue
+		}
+		for _, o := range sc.options {
+			v, ok := given[o.name]
+			if !ok || v == "" {
+				continue
+			}
+			if o.keyword != "" {
+				args = append(args, o.keyword)
+			}
+			args = append(args, strings.Fields(v)...)
+		}
+	}
+	return args
 }
 
 // Commands is the application command definition, with English and French names and

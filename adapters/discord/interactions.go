@@ -56,11 +56,11 @@ func (a *Adapter) event(i *discordgo.Interaction) (bot.Event, formRef, bool) {
 		ev.Kind, ev.Command = bot.EventCommand, "help"
 		if len(d.Options) > 0 && d.Options[0].Type == discordgo.ApplicationCommandOptionSubCommand {
 			ev.Command = d.Options[0].Name
+			given := map[string]string{}
 			for _, o := range d.Options[0].Options {
-				if v := optionText(o); v != "" {
-					ev.Args = append(ev.Args, strings.Fields(v)...)
-				}
+				given[o.Name] = optionText(o)
 			}
+			ev.Args = arguments(ev.Command, given)
 		}
 	case discordgo.InteractionMessageComponent:
 		d := i.MessageComponentData()
