@@ -392,6 +392,9 @@ func (s *Service) NeedHelp(ctx context.Context, a Actor, claimID int64) (Result,
 		if err != nil {
 			return Result{}, false, err
 		}
+		if err := visitCase(ctx, tx, cc, &mods); err != nil {
+			return Result{}, false, err
+		}
 		res := reply("visit.help.sent")
 		rs, err := tx.CrisisResources(ctx, r.CommunityID)
 		if err != nil {
@@ -483,6 +486,9 @@ func (s *Service) VisitOverdueMods(ctx context.Context, claimID int64) (Result, 
 		}
 		mods, err := visitModsCard(ctx, tx, cc, "visit.overdue_mods.title", "visit.overdue_mods.body", "Minutes", vs.GraceMinutes)
 		if err != nil {
+			return Result{}, false, err
+		}
+		if err := visitCase(ctx, tx, cc, &mods); err != nil {
 			return Result{}, false, err
 		}
 		return Result{Outs: []ui.Out{mods}}, true, nil
@@ -593,4 +599,17 @@ func vettingOuts(ctx context.Context, tx *store.Tx, member int64, zone string) (
 		card.Body = append(card.Body, ui.T(id, "Step", ui.UserText(v.Step), "By", by, "On", on, "Until", until))
 	}
 	return []ui.Out{{To: ui.Actor(), Card: card}}, nil
+}
+
+// visitCase opens an urgent case about a visit's helper, so the moderators' queue holds
+// it until someone takes it, and puts the way to take it on the moderators' card.
+func visitCase(ctx context.Context, tx *store.Tx, cc claimCtx, mods *ui.Out) error {
+	id, err := tx.OpenEscalation(ctx, store.Escalation{CommunityID: cc.request.CommunityID, Source: "visit", Severity: "urgent",
+		MemberID: sql.NullInt64{Int64: cc.claim.MemberID, Valid: true}, SeenIn: "visit", SubjectKind: "request",
+		SubjectID: sql.NullInt64{Int64: cc.request.ID, Valid: true}, Reason: "safety"}, nil)
+	if err != nil {
+		return err
+	}
+	mods.Card.Buttons = append(mods.Card.Buttons, ui.Button{Label: ui.T("case.ack"), Action: ActCaseAck, Payload: ref(id), Style: ui.StylePrimary})
+	return nil
 }
