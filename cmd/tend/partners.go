@@ -44,14 +44,8 @@ func (c *cli) partners(ctx context.Context, args []string) int {
 	if !ok {
 		return exitFailure
 	}
-	keys, err := cfg.Keyring()
-	if err != nil {
-		c.fail(err)
-		return exitFailure
-	}
-	db, err := openDB(ctx, cfg, keys)
-	if err != nil {
-		c.fail(err)
+	db, ok := c.openKeyed(ctx, cfg)
+	if !ok {
 		return exitFailure
 	}
 	defer db.Close()
@@ -74,7 +68,7 @@ func (c *cli) partners(ctx context.Context, args []string) int {
 		}
 		secret = strings.TrimSpace(string(b))
 	}
-	err = db.InTx(ctx, func(tx *store.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		id, err := c.communityOf(ctx, tx, *community)
 		if err != nil {
 			return err

@@ -97,18 +97,8 @@ func (c *cli) serveWith(ctx context.Context, args []string, deps serveDeps) int 
 		return exitFailure
 	}
 	// Private fields cannot be written without a key: refuse before touching anything.
-	keys, err := cfg.Keyring()
-	if errors.Is(err, config.ErrNoKey) {
-		c.fail(errors.New(c.t("cli.no_key")))
-		return exitFailure
-	}
-	if err != nil {
-		c.fail(err)
-		return exitFailure
-	}
-	db, err := openDB(ctx, cfg, keys)
-	if err != nil {
-		c.fail(err)
+	db, ok := c.openKeyed(ctx, cfg)
+	if !ok {
 		return exitFailure
 	}
 	dbOpen := true
@@ -139,6 +129,7 @@ func (c *cli) serveWith(ctx context.Context, args []string, deps serveDeps) int 
 	env := &serveEnv{db: db, cfg: cfg, metrics: metrics, log: log, cat: c.cat, t: c.t, routes: map[string]http.Handler{}, fatal: make(chan error, 1)}
 	var comps []component
 	if deps.components != nil {
+		var err error
 		if comps, err = deps.components(env); err != nil {
 			c.fail(redactErr(err, cfg.Database.URL))
 			return exitFailure
@@ -347,4 +338,24 @@ func (c *cli) refuseServe(cfg *config.Config) int {
 	}
 	c.fail(errors.New(c.t("cli.serve.no_adapter")))
 	return exitFailure
+}
+
+// openKeyed opens the database with the configured encryption key, saying kindly when
+// there is none; ok is false after it printed why.
+func (c *cli) openKeyed(ctx context.Context, cfg *config.Config) (*store.DB, bool) {
+	keys, err := cfg.Keyring()
+	if errors.Is(err, config.ErrNoKey) {
+		c.fail(errors.New(c.t("cli.no_key")))
+		return nil, false
+	}
+	if err != nil {
+		c.fail(err)
+		return nil, false
+	}
+	db, err := openDB(ctx, cfg, keys)
+	if err != nil {
+		c.fail(err)
+		return nil, false
+	}
+	return db, true
 }
