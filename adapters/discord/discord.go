@@ -77,7 +77,7 @@ type Adapter struct {
 	appID string
 	// dms caches each user's DM channel (POST /users/@me/channels is idempotent, but a
 	// call per message would waste the rate limit).
-	dms map[string]string
+	dms bot.DMChannels
 	// closed remembers people whose DMs refused the bot, to tell them how to open them
 	// the next time they use tend.
 	closed map[string]bool
@@ -138,7 +138,7 @@ func New(cfg Config, log *slog.Logger) (*Adapter, error) {
 		s.Identify.Shard = &[2]int{cfg.ShardID, cfg.ShardCount}
 	}
 	return &Adapter{cfg: cfg, s: s, log: log, cat: cat, appID: cfg.AppID,
-		dms: map[string]string{}, closed: map[string]bool{}, members: map[string]map[string]memberRoles{}}, nil
+		closed: map[string]bool{}, members: map[string]map[string]memberRoles{}}, nil
 }
 
 // Intents are the gateway intents the adapter asks for: guilds (interactions arrive

@@ -69,7 +69,7 @@ func (a *Adapter) onDirectMessage(ctx context.Context, h bot.Handler, m *discord
 	if m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply {
 		return
 	}
-	a.rememberDM(m.Author.ID, m.ChannelID)
+	a.dms.Remember(m.Author.ID, m.ChannelID)
 	a.markClosed(m.Author.ID, false)
 	name := m.Author.GlobalName
 	if name == "" {

@@ -38,7 +38,7 @@ func (a *Adapter) Send(ctx context.Context, d bot.Delivery) (string, error) {
 		if dmsClosed(err) {
 			a.markClosed(d.To.UserID, true)
 		} else if errors.Is(err, bot.ErrPermanent) {
-			a.forgetDM(d.To.UserID)
+			a.dms.Forget(d.To.UserID)
 		}
 		return id, err
 	}
@@ -80,9 +80,7 @@ func (a *Adapter) dmChannel(ctx context.Context, user string) (string, error) {
 	if user == "" {
 		return "", fmt.Errorf("%w: discord: direct message without a user", bot.ErrPermanent)
 	}
-	a.mu.Lock()
-	ch, ok := a.dms[user]
-	a.mu.Unlock()
+	ch, ok := a.dms.Get(user)
 	if ok {
 		return ch, nil
 	}
@@ -95,23 +93,8 @@ func (a *Adapter) dmChannel(ctx context.Context, user string) (string, error) {
 	if out.ID == "" {
 		return "", errors.New("discord POST /users/@me/channels: no channel in the answer")
 	}
-	a.rememberDM(user, out.ID)
+	a.dms.Remember(user, out.ID)
 	return out.ID, nil
-}
-
-func (a *Adapter) rememberDM(user, channel string) {
-	if user == "" || channel == "" {
-		return
-	}
-	a.mu.Lock()
-	a.dms[user] = channel
-	a.mu.Unlock()
-}
-
-func (a *Adapter) forgetDM(user string) {
-	a.mu.Lock()
-	delete(a.dms, user)
-	a.mu.Unlock()
 }
 
 // markClosed remembers (or forgets) that a person's DMs refused the bot.

@@ -96,7 +96,7 @@ func (a *Adapter) onEvents(ctx context.Context, h bot.Handler, raw []byte) answe
 		if e.Subtype != "" || e.BotID != "" || e.User == "" || e.Hidden || p.EventID == "" {
 			return answer{} // edits, joins, the bot's own messages
 		}
-		a.rememberDM(e.User, e.Channel)
+		a.dms.Remember(e.User, e.Channel)
 		ev := event(p.EventID, p.TeamID, e.User, a.personName(ctx, e.User, ""), e.Channel)
 		ev.InDM = true
 		ev.Kind, ev.Text = bot.EventText, unescape(e.Text)

@@ -101,7 +101,7 @@ func (a *Adapter) Send(ctx context.Context, d bot.Delivery) (string, error) {
 		}
 		ts, err := a.post(ctx, ch, m)
 		if errors.Is(err, bot.ErrPermanent) {
-			a.forgetDM(d.To.UserID)
+			a.dms.Forget(d.To.UserID)
 		}
 		return ts, err
 	case bot.DestEphemeral:
@@ -155,9 +155,7 @@ func (a *Adapter) dmChannel(ctx context.Context, to bot.Destination) (string, er
 		}
 		return "", fmt.Errorf("%w: slack: direct message without a user", bot.ErrPermanent)
 	}
-	a.mu.Lock()
-	ch, ok := a.dms[to.UserID]
-	a.mu.Unlock()
+	ch, ok := a.dms.Get(to.UserID)
 	if ok {
 		return ch, nil
 	}
@@ -168,23 +166,8 @@ func (a *Adapter) dmChannel(ctx context.Context, to bot.Destination) (string, er
 	if c == nil || c.ID == "" {
 		return "", errors.New("slack conversations.open: no channel in the answer")
 	}
-	a.rememberDM(to.UserID, c.ID)
+	a.dms.Remember(to.UserID, c.ID)
 	return c.ID, nil
-}
-
-func (a *Adapter) rememberDM(user, channel string) {
-	if user == "" || channel == "" {
-		return
-	}
-	a.mu.Lock()
-	a.dms[user] = channel
-	a.mu.Unlock()
-}
-
-func (a *Adapter) forgetDM(user string) {
-	a.mu.Lock()
-	delete(a.dms, user)
-	a.mu.Unlock()
 }
 
 // deriveKey turns the bot token into a key for digests that must be stable across

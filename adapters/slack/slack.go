@@ -100,7 +100,7 @@ type Adapter struct {
 	mu sync.Mutex
 	// dms caches the DM channel of each user (conversations.open is idempotent, but a
 	// call per message would waste the rate limit).
-	dms map[string]string
+	dms bot.DMChannels
 	// names caches people's names by user id (users.go).
 	names map[string]cachedName
 }
@@ -156,7 +156,7 @@ func New(cfg Config, log *slog.Logger) (*Adapter, error) {
 	}
 	return &Adapter{
 		cfg: cfg, api: slack.New(cfg.BotToken, opts...), log: log, cat: cat,
-		viewKey: deriveKey(cfg.BotToken), dms: map[string]string{}, names: map[string]cachedName{},
+		viewKey: deriveKey(cfg.BotToken), names: map[string]cachedName{},
 	}, nil
 }
 
