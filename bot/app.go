@@ -286,15 +286,39 @@ func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 	return sc, true, nil
 }
 
-// dispatch turns an event into a flow call.
+// dispatch turns an event into a flow call. What people write to the bot is screened
+// first: a crisis signal is answered whoever writes, suspended or not joined, and the
+// rest goes on (the person may still need the ride). A suspended member may still read
+// the privacy notice and their own data, nothing else.
 func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
 	ev, act, f := sc.ev, sc.actor, a.flows
-	// A suspended member may still read the privacy notice and their own data, nothing else.
-	if ev.Kind != EventCommand || !flows.SuspensionExempt(ev.Command) {
-		if res, stop, err := f.Suspension(ctx, act, ev.Text); err != nil || stop {
+	var crisis flows.Result
+	if ev.Kind == EventText && ev.InDM {
+		res, found, err := f.ScreenText(ctx, act, ev.Text, "dialogue")
+		if err != nil {
 			return res, err
 		}
+		if found && !act.IsMember() {
+			return res, nil
+		}
+		crisis = res
 	}
+	var res flows.Result
+	stop, err := false, error(nil)
+	if ev.Kind != EventCommand || !flows.SuspensionExempt(ev.Command) {
+		res, stop, err = f.Suspension(ctx, act)
+	}
+	if err == nil && !stop {
+		res, err = a.route(ctx, sc)
+	}
+	res.Outs = append(crisis.Outs, res.Outs...)
+	res.Jobs = append(crisis.Jobs, res.Jobs...)
+	return res, err
+}
+
+// route calls the flow an event is for.
+func (a *App) route(ctx context.Context, sc scene) (flows.Result, error) {
+	ev, act, f := sc.ev, sc.actor, a.flows
 	switch ev.Kind {
 	case EventCommand:
 		return a.command(ctx, sc)
@@ -324,19 +348,7 @@ func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
 		return a.submit(ctx, sc, ev.FormID, ev.FormPayload, ev.Values)
 	case EventText:
 		if ev.InDM {
-			// What people write to the bot is screened first; a signal is answered and
-			// the dialogue goes on (the person may still need the ride).
-			crisis, found, err := f.ScreenText(ctx, act, ev.Text, "dialogue")
-			if err != nil || !found {
-				return a.dialogueText(ctx, sc)
-			}
-			if !act.IsMember() {
-				return crisis, nil
-			}
-			res, err := a.dialogueText(ctx, sc)
-			res.Outs = append(crisis.Outs, res.Outs...)
-			res.Jobs = append(crisis.Jobs, res.Jobs...)
-			return res, err
+			return a.dialogueText(ctx, sc)
 		}
 	}
 	return flows.Result{}, nil

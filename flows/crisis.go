@@ -105,7 +105,7 @@ func (s *Service) CrisisPost(ctx context.Context, a Actor, payload, _ string) (R
 		if !c.Held() {
 			return reply("crisis.already_posted"), nil
 		}
-		if err := s.audit(ctx, tx, a, "case.released", caseRef(c.ID), ""); err != nil {
+		if err := s.audit(ctx, tx, a, "case.released", caseKey(c.ID), ""); err != nil {
 			return Result{}, err
 		}
 		return s.postHeld(ctx, tx, a, c)
@@ -142,7 +142,7 @@ func (s *Service) CrisisSafe(ctx context.Context, a Actor, payload, _ string) (R
 				res.add(ui.Out{To: ui.Moderators(c.CommunityID), Key: caseKey(c.ID), Card: card})
 			}
 		}
-		if err := s.audit(ctx, tx, a, "case.not_meant", caseRef(c.ID), "tier="+c.Severity); err != nil {
+		if err := s.audit(ctx, tx, a, "case.not_meant", caseKey(c.ID), "tier="+c.Severity); err != nil {
 			return Result{}, err
 		}
 		posted, err := s.postHeld(ctx, tx, a, c)
@@ -172,7 +172,7 @@ func (s *Service) CrisisTalk(ctx context.Context, a Actor, payload, _ string) (R
 		if err := tx.AddCaseEvent(ctx, c.ID, a.MemberID, "talk", ""); err != nil {
 			return Result{}, err
 		}
-		if err := s.audit(ctx, tx, a, "case.talk", caseRef(c.ID), ""); err != nil {
+		if err := s.audit(ctx, tx, a, "case.talk", caseKey(c.ID), ""); err != nil {
 			return Result{}, err
 		}
 		if c, err = tx.Escalation(ctx, c.ID); err != nil {
@@ -246,7 +246,7 @@ func (s *Service) CaseAck(ctx context.Context, a Actor, payload, _ string) (Resu
 		if err := tx.AddCaseEvent(ctx, c.ID, a.MemberID, "acknowledged", ""); err != nil {
 			return Result{}, err
 		}
-		if err := s.audit(ctx, tx, a, "case.acknowledged", caseRef(c.ID), ""); err != nil {
+		if err := s.audit(ctx, tx, a, "case.acknowledged", caseKey(c.ID), ""); err != nil {
 			return Result{}, err
 		}
 		card, err := caseCard(ctx, tx, c)

@@ -119,7 +119,7 @@ func (s *Service) signal(ctx context.Context, tx *store.Tx, a Actor, tier, seenI
 			return Result{}, err
 		}
 	}
-	if err := s.audit(ctx, tx, a, "case.signal", caseRef(id), "tier="+tier+" seen_in="+seenIn); err != nil {
+	if err := s.audit(ctx, tx, a, "case.signal", caseKey(id), "tier="+tier+" seen_in="+seenIn); err != nil {
 		return Result{}, err
 	}
 	c, err := tx.Escalation(ctx, id)
@@ -173,7 +173,8 @@ func (s *Service) openSignal(ctx context.Context, tx *store.Tx, e store.Escalati
 	return id, "", err
 }
 
-func caseRef(id int64) string { return "case:" + ref(id) }
+// caseKey names a case: its card in the moderators' channel (edited in place) and the
+// subject of its audit rows.
 func caseKey(id int64) string { return "case:" + ref(id) }
 
 // resource is one line of crisis resources: a catalogue label or the community's own.

@@ -402,9 +402,9 @@ func (s *Service) Unsuspend(ctx context.Context, a Actor, args []string) (Result
 
 // Suspension is the answer a suspended member gets instead of what they asked for;
 // stop is false for everyone else. The router asks it before anything but the
-// commands SuspensionExempt lets through. What a suspended member writes to the bot
-// (text) is still screened: a crisis is answered whatever else is going on.
-func (s *Service) Suspension(ctx context.Context, a Actor, text string) (res Result, stop bool, err error) {
+// commands SuspensionExempt lets through; a crisis signal in what a suspended member
+// writes is answered before it (the router screens first).
+func (s *Service) Suspension(ctx context.Context, a Actor) (res Result, stop bool, err error) {
 	if !a.IsMember() {
 		return Result{}, false, nil
 	}
@@ -415,18 +415,7 @@ func (s *Service) Suspension(ctx context.Context, a Actor, text string) (res Res
 	if err != nil || !stop {
 		return Result{}, false, err
 	}
-	res = reply("mod.suspended")
-	if strings.TrimSpace(text) != "" {
-		crisis, found, err := s.ScreenText(ctx, a, text, "dialogue")
-		if err != nil {
-			return Result{}, true, err
-		}
-		if found {
-			crisis.Outs = append(crisis.Outs, res.Outs...)
-			return crisis, true, nil
-		}
-	}
-	return res, true, nil
+	return reply("mod.suspended"), true, nil
 }
 
 // SuspensionExempt reports whether a command stays open to a suspended member: reading
