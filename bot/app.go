@@ -293,13 +293,23 @@ func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
 	ev, act, f := sc.ev, sc.actor, a.flows
 	var crisis flows.Result
+	standalone := false
 	if ev.Kind == EventText && ev.InDM {
 		res, found, err := f.ScreenText(ctx, act, ev.Text, "dialogue")
 		if err != nil {
 			return res, err
 		}
-		if found && !act.IsMember() {
-			return res, nil
+		if found {
+			if !act.IsMember() {
+				return res, nil
+			}
+			// The answer to a signal stands alone unless a form is being answered: no
+			// "I'm not waiting for an answer" after it.
+			going, err := a.inDialogue(ctx, sc)
+			if err != nil {
+				return res, err
+			}
+			standalone = !going
 		}
 		crisis = res
 	}
@@ -308,7 +318,7 @@ func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
 	if ev.Kind != EventCommand || !flows.SuspensionExempt(ev.Command) {
 		res, stop, err = f.Suspension(ctx, act)
 	}
-	if err == nil && !stop {
+	if err == nil && !stop && !standalone {
 		res, err = a.route(ctx, sc)
 	}
 	res.Outs = append(crisis.Outs, res.Outs...)

@@ -293,3 +293,17 @@ func (a *App) cancelDialogue(ctx context.Context, sc scene) (flows.Result, error
 	}
 	return systemResult("dialogue.cancelled"), nil
 }
+
+// inDialogue reports whether the person is answering a form in the DM dialogue.
+func (a *App) inDialogue(ctx context.Context, sc scene) (bool, error) {
+	var d store.Dialogue
+	err := a.inEvent(ctx, func(tx *store.Tx) error {
+		var err error
+		d, _, err = tx.Dialogue(ctx, sc.ev.Platform, sc.ev.Workspace, sc.ev.UserID)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && d.Step != draftStep, err
+}
