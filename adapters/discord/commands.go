@@ -64,6 +64,8 @@ var subcommands = []subcommand{
 	{name: "audit", fr: "journal", options: []option{{name: "member", fr: "membre", user: true, keyword: "member"},
 		{name: "since", fr: "depuis", keyword: "since"}, {name: "until", fr: "jusqua", keyword: "until"}}},
 	{name: "unsuspend", fr: "réactiver", options: []option{{name: "member", fr: "membre", user: true, required: true}}},
+	{name: "setup", fr: "configurer", options: []option{{name: "channel", fr: "salon", choices: []string{"moderators", "alerts"}}}},
+	{name: "settings", fr: "réglages"},
 }
 
 // arguments turns a subcommand's options, as Discord sends them (in any order), into the
