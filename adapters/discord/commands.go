@@ -64,6 +64,7 @@ var subcommands = []subcommand{
 	{name: "audit", fr: "journal", options: []option{{name: "member", fr: "membre", user: true, keyword: "member"},
 		{name: "since", fr: "depuis", keyword: "since"}, {name: "until", fr: "jusqua", keyword: "until"}}},
 	{name: "unsuspend", fr: "réactiver", options: []option{{name: "member", fr: "membre", user: true, required: true}}},
+	{name: "edit", fr: "modifier", options: []option{{name: "request", fr: "demande"}}},
 }
 
 // arguments turns a subcommand's options, as Discord sends them (in any order), into the
