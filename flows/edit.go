@@ -218,22 +218,22 @@ func readEdit(r store.Request, old store.Private, in map[string]string, now time
 		Phone:   v.text("phone", false, MaxPhone),
 		Notes:   v.long("notes", MaxNotes),
 	}
-	clear := v.choice("clear", clearNone, clearNone, "address", "phone", "notes", clearAll)
-	if (clear == "address" && given.Address != "") || (clear == "phone" && given.Phone != "") ||
-		(clear == "notes" && given.Notes != "") || (clear == clearAll && !given.Empty()) {
+	remove := v.choice("clear", clearNone, clearNone, "address", "phone", "notes", clearAll)
+	if (remove == "address" && given.Address != "") || (remove == "phone" && given.Phone != "") ||
+		(remove == "notes" && given.Notes != "") || (remove == clearAll && !given.Empty()) {
 		v.fail("clear", "edit.error.clear_conflict")
 	}
 	if len(v.errs) > 0 {
 		return ch, v.errs
 	}
 	ch.priv = old
-	if clear == "address" || clear == clearAll {
+	if remove == "address" || remove == clearAll {
 		ch.priv.Address = ""
 	}
-	if clear == "phone" || clear == clearAll {
+	if remove == "phone" || remove == clearAll {
 		ch.priv.Phone = ""
 	}
-	if clear == "notes" || clear == clearAll {
+	if remove == "notes" || remove == clearAll {
 		ch.priv.Notes = ""
 	}
 	if given.Address != "" {

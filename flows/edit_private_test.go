@@ -77,10 +77,10 @@ func TestEditPrivateDetails(t *testing.T) {
 			want: store.Private{Address: newAddress, Phone: "514-555-0199", Notes: "Walker; needs help with the front steps"}, alice: "stored encrypted"},
 		{name: "accepted with sharing: the new details", claim: true, accept: true, share: true, over: map[string]string{"address": newAddress},
 			want: store.Private{Address: newAddress, Phone: "514-555-0199", Notes: "Walker; needs help with the front steps"},
-			bob: []string{"Updated details from Alice", "Address: " + newAddress, "Phone: 514-555-0199"}, disclosures: 2, alice: "went to Bob only", bobSeesAddress: true},
+			bob:  []string{"Updated details from Alice", "Address: " + newAddress, "Phone: 514-555-0199"}, disclosures: 2, alice: "went to Bob only", bobSeesAddress: true},
 		{name: "accepted with sharing: the phone removed", claim: true, accept: true, share: true, over: map[string]string{"clear": "phone"},
 			want: store.Private{Address: "12 Rue Rachel Est, apt 3", Notes: "Walker; needs help with the front steps"},
-			bob: []string{"Updated details from Alice", "Address: 12 Rue Rachel Est"}, disclosures: 2, alice: "went to Bob only"},
+			bob:  []string{"Updated details from Alice", "Address: 12 Rue Rachel Est"}, disclosures: 2, alice: "went to Bob only"},
 		{name: "accepted with sharing: all removed", claim: true, accept: true, share: true, over: map[string]string{"clear": "all"},
 			bob: []string{"removed the private details"}, disclosures: 1, alice: "removed the private details you had shared"},
 	}

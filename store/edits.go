@@ -20,8 +20,8 @@ type RequestEdit struct {
 }
 
 // EditRequest rewrites a request's public part and window. Its slots move with it: a
-// request of one slot takes the new window exactly; with several, each slot keeps its
-// place relative to the start.
+// slot spanning the whole old window takes the new one; any other keeps its place
+// relative to the start (one UPDATE: both sides of each CASE read the row as it was).
 func (tx *Tx) EditRequest(ctx context.Context, id int64, e RequestEdit) error {
 	r, err := tx.Request(ctx, id)
 	if err != nil {
@@ -34,16 +34,11 @@ func (tx *Tx) EditRequest(ctx context.Context, id int64, e RequestEdit) error {
 	if e.StartsAt == r.StartsAt && e.EndsAt == r.EndsAt {
 		return nil
 	}
-	var n int
-	if err := tx.get(ctx, &n, `SELECT COUNT(*) FROM slots WHERE request_id = ?`, id); err != nil {
-		return wrap(err, "count slots")
-	}
-	if n == 1 {
-		_, err = tx.exec(ctx, `UPDATE slots SET starts_at = ?, ends_at = ? WHERE request_id = ?`, e.StartsAt, e.EndsAt, id)
-	} else {
-		d := e.StartsAt - r.StartsAt
-		_, err = tx.exec(ctx, `UPDATE slots SET starts_at = starts_at + ?, ends_at = ends_at + ? WHERE request_id = ?`, d, d, id)
-	}
+	d := e.StartsAt - r.StartsAt
+	_, err = tx.exec(ctx, `UPDATE slots SET
+		starts_at = CASE WHEN starts_at = ? AND ends_at = ? THEN ? ELSE starts_at + ? END,
+		ends_at = CASE WHEN starts_at = ? AND ends_at = ? THEN ? ELSE ends_at + ? END
+		WHERE request_id = ?`, r.StartsAt, r.EndsAt, e.StartsAt, d, r.StartsAt, r.EndsAt, e.EndsAt, d, id)
 	return wrap(err, "move slots")
 }
 
