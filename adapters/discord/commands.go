@@ -66,6 +66,7 @@ var subcommands = []subcommand{
 	{name: "unsuspend", fr: "réactiver", options: []option{{name: "member", fr: "membre", user: true, required: true}}},
 	{name: "setup", fr: "configurer", options: []option{{name: "channel", fr: "salon", choices: []string{"moderators", "alerts"}}}},
 	{name: "settings", fr: "réglages"},
+	{name: "edit", fr: "modifier", options: []option{{name: "request", fr: "demande"}}},
 }
 
 // arguments turns a subcommand's options, as Discord sends them (in any order), into the
