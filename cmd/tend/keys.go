@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -147,10 +148,14 @@ func (c *cli) keyStatus(ctx context.Context, db *store.DB) int {
 		if k.CreatedAt != 0 {
 			created = stamp(k.CreatedAt)
 		}
-		note := ""
+		var notes []string
 		if k.Sealing {
-			note = c.t("cli.keys.sealing")
+			notes = append(notes, c.t("cli.keys.sealing"))
 		}
+		if k.Wraps > 0 {
+			notes = append(notes, c.t("cli.keys.wraps", "Count", k.Wraps))
+		}
+		note := strings.Join(notes, "; ")
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", k.ID, c.t(kindIDs[k.Kind]), state, created, k.Total, note)
 	}
 	if err := tw.Flush(); err != nil {

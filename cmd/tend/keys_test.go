@@ -110,7 +110,7 @@ func TestKeysCommand(t *testing.T) {
 			t.Fatalf("rotate: %d\n%s%s", code, out, errOut)
 		}
 		code, out, _ = tend(t, ge, "keys", "status")
-		if code != 0 || !strings.Contains(out, first.Current+"  data key") || !strings.Contains(out, first.Current+"  requests.private  3") ||
+		if code != 0 || !strings.Contains(out, first.Current+"  data key") || !strings.Contains(out, "wraps 1 data key") || !strings.Contains(out, first.Current+"  requests.private  3") ||
 			strings.Contains(out, "not finished") {
 			t.Fatalf("status after rotating: %d\n%s", code, out)
 		}
