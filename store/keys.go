@@ -69,7 +69,7 @@ func (s *keySource) refresh(k *Keyring, seen *keyView, force bool) (*keyView, er
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), keyLoadTimeout)
 	defer cancel()
-	return k.reload(ctx, s.q)
+	return k.reloadLocked(ctx, s.q)
 }
 
 // bind returns a keyring with the same master keys that reads its data keys from a
@@ -82,11 +82,18 @@ func (k *Keyring) bind(q sqlx.QueryerContext, engine Engine) *Keyring {
 	return nk
 }
 
-// reload reads the data keys through q and installs the new picture.
+// reload reads the data keys through q and installs the new picture. Reloads take turns,
+// so a slow read can never install an older picture over a newer one.
 func (k *Keyring) reload(ctx context.Context, q sqlx.QueryerContext) (*keyView, error) {
 	if k.src == nil {
 		return k.view.Load(), nil
 	}
+	k.src.mu.Lock()
+	defer k.src.mu.Unlock()
+	return k.reloadLocked(ctx, q)
+}
+
+func (k *Keyring) reloadLocked(ctx context.Context, q sqlx.QueryerContext) (*keyView, error) {
 	rows, err := k.src.loadKeys(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("store: read data keys: %w", err)
@@ -181,14 +188,23 @@ func (db *DB) keyRefresh() time.Duration {
 	return time.Duration(db.Keys.src.every.Load())
 }
 
-// ReloadKeys reads the data keys again through the main pool. Call it outside any
-// transaction.
+// ReloadKeys reads the data keys again. Call it outside any transaction.
 func (db *DB) ReloadKeys(ctx context.Context) error {
-	if db.Keys == nil {
-		return nil
-	}
-	_, err := db.Keys.reload(ctx, db.X)
+	_, err := db.reloadKeys(ctx)
 	return err
+}
+
+func (db *DB) reloadKeys(ctx context.Context) (*keyView, error) {
+	if db.Keys == nil {
+		return nil, nil
+	}
+	// Through the keys' own connection when there is one: a reload holds the lock that
+	// sealing waits on, so it must not wait for a connection a sealing transaction holds.
+	var q sqlx.QueryerContext = db.X
+	if db.keysX != nil {
+		q = db.keysX
+	}
+	return db.Keys.reload(ctx, q)
 }
 
 // DataKeys lists every data key, oldest first.

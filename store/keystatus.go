@@ -50,15 +50,14 @@ func (db *DB) KeyStatus(ctx context.Context) (KeysStatus, error) {
 	for _, c := range sealedColumns {
 		st.Columns = append(st.Columns, c.Name())
 	}
-	if err := db.ReloadKeys(ctx); err != nil {
+	v, err := db.reloadKeys(ctx)
+	if err != nil {
 		return st, err
 	}
-	var v *keyView
 	if db.Keys != nil {
 		st.Master = db.Keys.master
-		v = db.Keys.view.Load()
 	}
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err = db.InTx(ctx, func(tx *Tx) error {
 		st.Keys, st.Rotation = nil, nil
 		var dks []DataKey
 		if err := tx.sel(ctx, &dks, `SELECT id, wrapped, wrapped_by, state, created_at, retired_at FROM data_keys ORDER BY created_at, id`); err != nil {

@@ -130,10 +130,11 @@ func (db *DB) RotateKeys(ctx context.Context, opts RotateOptions) (RotateResult,
 	if err != nil {
 		return res, err
 	}
-	if err := db.ReloadKeys(ctx); err != nil {
+	v, err := db.reloadKeys(ctx)
+	if err != nil {
 		return res, err
 	}
-	res.Current = db.Keys.CurrentID()
+	res.Current = v.current
 	switch {
 	case started:
 		res.Started = true
@@ -150,10 +151,10 @@ func (db *DB) RotateKeys(ctx context.Context, opts RotateOptions) (RotateResult,
 	after := 0
 	for pass := 1; ; pass++ {
 		res.Passes = pass
-		if err := db.ReloadKeys(ctx); err != nil {
+		v, err := db.reloadKeys(ctx)
+		if err != nil {
 			return res, err
 		}
-		v := db.Keys.view.Load()
 		if rot != nil && v.current != rot.NewKey {
 			return res, fmt.Errorf("store: the rotation to key %s is unfinished but the current key is %s", rot.NewKey, v.current)
 		}
@@ -483,7 +484,11 @@ func (db *DB) retire(ctx context.Context, rot *Rotation, current string) (left i
 		if err != nil {
 			return err
 		}
-		detail := "retired=" + strings.Join(retired, ",") + " by=command line"
+		var gone []string
+		if err := tx.sel(ctx, &gone, `SELECT id FROM data_keys WHERE state = 'retired' AND retired_at >= ? ORDER BY retired_at, id`, rot.StartedAt); err != nil {
+			return wrap(err, "retired keys")
+		}
+		detail := "retired=" + strings.Join(gone, ",") + " by=command line"
 		for _, c := range cs {
 			if err := tx.Audit(ctx, c.ID, 0, "keys.rotated", "key:"+rot.NewKey, detail); err != nil {
 				return err

@@ -225,6 +225,10 @@ func TestRotationWhileClaiming(t *testing.T) {
 		if k := storetest.Count(t, fresh, `SELECT COUNT(*) FROM audit_log WHERE action = 'keys.rotated'`); k != 2 {
 			t.Errorf("%d audit rows for two rotations, want 2", k)
 		}
+		if k := storetest.Count(t, fresh, `SELECT COUNT(*) FROM audit_log WHERE action = 'keys.rotated' AND subject = ? AND detail LIKE ?`,
+			"key:"+second.Current, "retired="+first.Current+"%"); k != 1 {
+			t.Errorf("the second rotation's audit row does not name the retired key")
+		}
 	})
 }
 
