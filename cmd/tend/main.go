@@ -1,5 +1,5 @@
 // Command tend is the mutual-aid bot: serve, console, migrate, doctor, bench, manifest,
-// discord, partners, screen, audit, keys, backup, version.
+// discord, version.
 package main
 
 import (
