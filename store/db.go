@@ -40,6 +40,10 @@ type DB struct {
 	Engine Engine
 	Keys   *Keyring
 	now    func() time.Time
+	// keysX is a one-connection pool for reading the data keys while sealing: a sealing
+	// transaction holds a connection of X, and when every one of them does, a read
+	// through X would wait forever.
+	keysX *sqlx.DB
 }
 
 // EngineOf picks the engine from a DSN: postgres:// or postgresql:// URLs and key=value
@@ -149,7 +153,39 @@ func Open(ctx context.Context, dsn string, keys *Keyring) (*DB, error) {
 		_ = x.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", eng, err)
 	}
-	return &DB{X: x, Engine: eng, Keys: keys, now: time.Now}, nil
+	db := &DB{X: x, Engine: eng, now: time.Now}
+	if keys != nil {
+		if err := db.bindKeys(ctx, dsn, keys); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// bindKeys gives the database its own keyring, with the configured master keys and the
+// data keys the database holds (none before the schema has them).
+func (db *DB) bindKeys(ctx context.Context, dsn string, keys *Keyring) error {
+	if db.Engine == Postgres || !inMemory(dsn) {
+		driver, src := "sqlite", sqliteDSN(dsn)
+		if db.Engine == Postgres {
+			driver, src = "postgres", withBinaryParameters(dsn)
+		}
+		kx, err := sqlx.Open(driver, src)
+		if err != nil {
+			return fmt.Errorf("store: open %s for keys: %w", db.Engine, err)
+		}
+		kx.SetMaxOpenConns(1)
+		kx.SetMaxIdleConns(1)
+		kx.SetConnMaxIdleTime(time.Minute)
+		db.keysX = kx
+	}
+	var q sqlx.QueryerContext
+	if db.keysX != nil {
+		q = db.keysX
+	}
+	db.Keys = keys.bind(q, db.Engine)
+	return db.ReloadKeys(ctx)
 }
 
 // SetClock replaces the clock used for timestamps (tests and the console use it).
@@ -158,8 +194,14 @@ func (db *DB) SetClock(now func() time.Time) { db.now = now }
 // Now is the store's current time.
 func (db *DB) Now() time.Time { return db.now() }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.X.Close() }
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.X.Close()
+	if db.keysX != nil {
+		err = errors.Join(err, db.keysX.Close())
+	}
+	return err
+}
 
 // Tx is one transaction; every flow step runs in exactly one.
 type Tx struct {

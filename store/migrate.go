@@ -123,7 +123,8 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 	if err := db.MigrateJobs(ctx); err != nil {
 		return applied, err
 	}
-	return applied, nil
+	// The schema may only now hold the data keys.
+	return applied, db.ReloadKeys(ctx)
 }
 
 // Status lists every embedded migration with when it was applied (0 if not yet).

@@ -38,6 +38,9 @@ func (c *cli) doctor(ctx context.Context, args []string) int {
 
 	c.doctorDatabase(ctx, d, cfg)
 	c.doctorKey(d, cfg)
+	if !d.failed {
+		c.doctorDataKeys(ctx, d, cfg)
+	}
 	c.doctorTokens(d, cfg)
 	if d.failed {
 		return exitFailure
@@ -94,6 +97,52 @@ func (c *cli) doctorKey(d *report, cfg *config.Config) {
 	}
 	from, path := cfg.KeySource()
 	d.ok("cli.doctor.key_ok", "ID", kr.CurrentID(), "From", from, "Path", path, "N", len(cfg.Encryption.PreviousKeyFiles))
+}
+
+// doctorDataKeys checks that the configured key opens the data keys in the database
+// (after a restore, that the right key came with the copy) and that no value is under a
+// key nobody has.
+func (c *cli) doctorDataKeys(ctx context.Context, d *report, cfg *config.Config) {
+	kr, err := cfg.Keyring()
+	if err != nil {
+		return // doctorKey has said why
+	}
+	db, err := store.Open(ctx, cfg.Database.URL, kr)
+	if err != nil {
+		d.problem("cli.doctor.db_bad", "Engine", store.EngineOf(cfg.Database.URL), "DSN", config.RedactDSN(cfg.Database.URL),
+			"Error", redactErr(err, cfg.Database.URL))
+		return
+	}
+	defer db.Close()
+	st, err := db.KeyStatus(ctx)
+	if err != nil {
+		d.problem("cli.doctor.data_keys_bad", "Error", redactErr(err, cfg.Database.URL))
+		return
+	}
+	live, bad := 0, false
+	for _, k := range st.Keys {
+		switch {
+		case k.Kind == store.KindUnknown:
+			d.problem("cli.doctor.key_unknown", "Key", k.ID, "Count", k.Total)
+			bad = true
+		case k.Kind == store.KindData && k.State != store.KeyRetired:
+			live++
+			if k.Problem != "" {
+				d.problem("cli.doctor.data_key_bad", "Key", k.ID, "Error", k.Problem)
+				bad = true
+			}
+		}
+	}
+	switch {
+	case bad:
+	case live == 0:
+		d.ok("cli.doctor.data_keys_none")
+	default:
+		d.ok("cli.doctor.data_keys_ok", "Count", live, "Key", db.Keys.CurrentID())
+	}
+	if st.Rotation != nil {
+		d.ok("cli.doctor.rotation_unfinished", "Key", st.Rotation.NewKey, "Since", stamp(st.Rotation.StartedAt))
+	}
 }
 
 func (c *cli) doctorTokens(d *report, cfg *config.Config) {
