@@ -31,5 +31,6 @@ func (s *Service) buildRoutes() Routes {
 	s.escalationRoutes(&r)
 	s.moderationRoutes(&r)
 	s.visitRoutes(&r)
+	s.departureRoutes(&r)
 	return r
 }
