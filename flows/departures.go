@@ -221,8 +221,12 @@ func departureCard(ctx context.Context, tx *store.Tx, id int64) (ui.Out, error) 
 	if err != nil {
 		return ui.Out{}, err
 	}
+	title := "departure.mods.title"
+	if d.ReturnedAt.Valid {
+		title = "departure.mods.title_returned"
+	}
 	card := ui.Card{
-		Title: ui.T("departure.mods.title", "Name", ui.UserText(m.DisplayName)),
+		Title: ui.T(title, "Name", ui.UserText(m.DisplayName)),
 		Body:  []ui.Text{ui.T("departure.mods.body", "Claims", d.Claims, "Offers", d.Offers, "Requests", d.Requests)},
 	}
 	if d.VolunteeringPaused {
@@ -247,7 +251,7 @@ func departureCard(ctx context.Context, tx *store.Tx, id int64) (ui.Out, error) 
 		card.Body = append(card.Body, ui.T("departure.mods.none_paused"))
 	}
 	if d.ReturnedAt.Valid {
-		card.Body = append(card.Body, ui.T("departure.mods.returned", "Name", ui.UserText(m.DisplayName)))
+		card.Body = append(card.Body, ui.T("departure.mods.returned"))
 	}
 	return ui.Out{To: ui.Moderators(d.CommunityID), Card: card, Key: departureKey(d.ID)}, nil
 }

@@ -150,7 +150,7 @@ func TestMemberLeftHandsClaimsBack(t *testing.T) {
 		if !bottest.Contains(bottest.To(sent, "~bob"), "Paused while you were away", "[Resume my request]") {
 			t.Fatalf("bob's list:\n%s", bottest.Dump(sent))
 		}
-		if !bottest.Contains(bottest.To(sent, "#mods"), "Bob is back") {
+		if !bottest.Contains(bottest.To(sent, "#mods"), "Bob left the space, and is back") {
 			t.Fatalf("the moderators' card was not updated:\n%s", bottest.Dump(sent))
 		}
 		if r := request(t, db, meal); !r.PausedAt.Valid {
