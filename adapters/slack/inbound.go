@@ -63,15 +63,15 @@ type eventsPayload struct {
 	EventID   string `json:"event_id"`
 	Challenge string `json:"challenge"`
 	Event     struct {
-		Type        string `json:"type"`
+		Type        string    `json:"type"`
 		Subtype     string    `json:"subtype"`
 		User        eventUser `json:"user"`
 		BotID       string    `json:"bot_id"`
-		Channel     string `json:"channel"`
-		ChannelType string `json:"channel_type"`
-		Text        string `json:"text"`
-		Tab         string `json:"tab"`
-		Hidden      bool   `json:"hidden"`
+		Channel     string    `json:"channel"`
+		ChannelType string    `json:"channel_type"`
+		Text        string    `json:"text"`
+		Tab         string    `json:"tab"`
+		Hidden      bool      `json:"hidden"`
 		View        *struct {
 			PrivateMetadata string `json:"private_metadata"`
 			CallbackID      string `json:"callback_id"`
