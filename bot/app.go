@@ -173,9 +173,12 @@ func (a *App) handle(ctx context.Context, ev Event) (Reply, string, []int64, err
 		}
 		if !ok {
 			outcome = "unbound"
-			if ev.Workspace == "" {
+			switch {
+			case ev.Kind == EventMemberLeft:
+				// Someone leaving a server the bot is in but no community uses: nothing to do.
+			case ev.Workspace == "":
 				reply = a.systemReply(ev, "space.unknown_dm")
-			} else {
+			default:
 				a.log.Warn("event from an unbound space", "platform", ev.Platform, "workspace", ev.Workspace)
 				reply = a.systemReply(ev, "space.unbound")
 			}
