@@ -13,7 +13,8 @@ import (
 )
 
 // departureCast: alice's ride has bob accepted; bob asked for a meal that carol holds
-// (accepted); bob offers soup that erin joined. Then bob leaves.
+// (accepted); bob offers soup that erin joined, and took a place in carol's grief circle.
+// Then bob leaves.
 func departureCast(t *testing.T, db *store.DB) (h *bottest.H, ride, meal int64) {
 	t.Helper()
 	h = setup(t, db)
@@ -28,6 +29,9 @@ func departureCast(t *testing.T, db *store.DB) (h *bottest.H, ride, meal int64) 
 	join := h.MustButton(bottest.To(h.Submit("bob", flows.FormOffer, "", map[string]string{"category": "meal",
 		"summary": "Lentil soup", "when": "thursday 18:00", "area": "Rosemont", "capacity": "3"}), "#board"), flows.ActJoin)
 	h.Submit("erin", flows.FormJoin, join.Payload, map[string]string{"share": "no"})
+	circle := h.MustButton(bottest.To(h.Submit("carol", flows.FormOffer, "", map[string]string{"category": "grief_circle",
+		"summary": "Grief circle", "when": "thursday 19:00", "area": "Rosemont", "capacity": "8"}), "#board"), flows.ActJoin)
+	h.Submit("bob", flows.FormJoin, circle.Payload, map[string]string{"share": "no"})
 	// A half-answered form of bob's, to be dropped.
 	h.Command("bob", "ask")
 	h.Fake.Take()
@@ -84,13 +88,17 @@ func TestMemberLeftHandsClaimsBack(t *testing.T) {
 		if r := request(t, db, meal); r.Status != "matched" || !r.PausedAt.Valid {
 			t.Fatalf("meal is %s (paused %v), want matched and paused", r.Status, r.PausedAt.Valid)
 		}
+		// His place in carol's circle: given back, carol told.
+		if !bottest.Contains(bottest.To(sent, "@carol"), "Bob can no longer come to “Grief circle”") || !bottest.Contains(bottest.To(sent, "#board"), "Grief circle", "0 of 8 taken") {
+			t.Fatalf("bob's place in the circle was not given back:\n%s", bottest.Dump(sent))
+		}
 		// His offer: closed, erin told.
 		if !bottest.Contains(bottest.To(sent, "@erin"), "“Lentil soup” has been called off") || !bottest.Contains(bottest.To(sent, "#board"), "This offer was withdrawn") {
 			t.Fatalf("the offer was not closed:\n%s", bottest.Dump(sent))
 		}
 		// The moderators.
 		mods := bottest.To(sent, "#mods")
-		if len(mods) != 1 || !bottest.Contains(mods, "Bob is no longer in the space", "Places handed back: 1", "Offers closed: 1",
+		if len(mods) != 1 || !bottest.Contains(mods, "Bob is no longer in the space", "Places handed back: 2", "Offers closed: 1",
 			"Requests paused: 1", "Their volunteering is paused", "#"+strconv.FormatInt(meal, 10)+" Meal: Soup for my father",
 			"[Resume #"+strconv.FormatInt(meal, 10)+"]", "[Cancel #"+strconv.FormatInt(meal, 10)+"]") {
 			t.Fatalf("moderators' card:\n%s", bottest.Dump(sent))
@@ -104,7 +112,7 @@ func TestMemberLeftHandsClaimsBack(t *testing.T) {
 			{`SELECT COUNT(*) FROM dialogues WHERE user_id = ?`, "bob", 0},
 			{`SELECT COUNT(*) FROM volunteer_profiles WHERE paused AND member_id = ?`, bob, 1},
 			{`SELECT COUNT(*) FROM audit_log WHERE action = 'member.left' AND actor_member_id IS NULL AND subject = ?`, "member:" + strconv.FormatInt(bob, 10), 1},
-			{`SELECT COUNT(*) FROM departures WHERE member_id = ? AND claims = 1 AND offers = 1 AND requests = 1`, bob, 1},
+			{`SELECT COUNT(*) FROM departures WHERE member_id = ? AND claims = 2 AND offers = 1 AND requests = 1`, bob, 1},
 		} {
 			if n := storetest.Count(t, db, c.q, c.arg); n != c.want {
 				t.Errorf("%s = %d, want %d", c.q, n, c.want)
