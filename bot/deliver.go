@@ -223,6 +223,12 @@ func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, member 
 		a.log.Warn("member has no reachable account", "member", member)
 		return nil, nil
 	}
+	if bestGone {
+		// Every account of theirs left its space: a direct message would fail and become
+		// a board notice naming them. What changed waits in /tend mine for their return.
+		a.log.Info("member has left; direct message not sent", "member", member)
+		return nil, nil
+	}
 	return []target{*best}, nil
 }
 
