@@ -125,6 +125,8 @@ type scene struct {
 	binding   store.Binding
 	// resume is a draft's form given again (ActResumeForm).
 	resume *RenderedForm
+	// left says the account had left its space: this event is its return.
+	left bool
 }
 
 // Handle records the event in the inbox, resolves who acted and where, runs the flow, and
@@ -171,9 +173,12 @@ func (a *App) handle(ctx context.Context, ev Event) (Reply, string, []int64, err
 		}
 		if !ok {
 			outcome = "unbound"
-			if ev.Workspace == "" {
+			switch {
+			case ev.Kind == EventMemberLeft:
+				// Someone leaving a server the bot is in but no community uses: nothing to do.
+			case ev.Workspace == "":
 				reply = a.systemReply(ev, "space.unknown_dm")
-			} else {
+			default:
 				a.log.Warn("event from an unbound space", "platform", ev.Platform, "workspace", ev.Workspace)
 				reply = a.systemReply(ev, "space.unbound")
 			}
@@ -266,7 +271,7 @@ func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 		if err != nil {
 			return err
 		}
-		sc.binding, sc.community = found.Binding, found.Community
+		sc.binding, sc.community, sc.left = found.Binding, found.Community, found.Left
 		m := found.Member
 		mod, vetted := a.roles(sc.binding.CommunityID, ev.Platform, ev.UserID)
 		locale := ev.Locale
@@ -286,11 +291,33 @@ func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 	return sc, true, nil
 }
 
-// dispatch turns an event into a flow call. What people write to the bot is screened
+// dispatch turns an event into a flow call. A member-left event goes to its flow alone;
+// the first event from an account back after leaving is told what was paused first.
+func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
+	ev, act, f := sc.ev, sc.actor, a.flows
+	if ev.Kind == EventMemberLeft {
+		// Not an action of theirs: no screening, no suspension check, no answer.
+		return f.MemberLeft(ctx, act)
+	}
+	var back flows.Result
+	if sc.left {
+		// Back after leaving: told what was paused; nothing is restored for them.
+		res, err := f.Returned(ctx, act)
+		if err != nil {
+			return res, err
+		}
+		back = res
+	}
+	res, err := a.screenAndRoute(ctx, sc)
+	res.Outs = append(back.Outs, res.Outs...)
+	return res, err
+}
+
+// screenAndRoute routes a person's event. What people write to the bot is screened
 // first: a crisis signal is answered whoever writes, suspended or not joined, and the
 // rest goes on (the person may still need the ride). A suspended member may still read
 // the privacy notice and their own data, nothing else.
-func (a *App) dispatch(ctx context.Context, sc scene) (flows.Result, error) {
+func (a *App) screenAndRoute(ctx context.Context, sc scene) (flows.Result, error) {
 	ev, act, f := sc.ev, sc.actor, a.flows
 	var crisis flows.Result
 	standalone := false

@@ -197,6 +197,7 @@ func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, member 
 		lang = catalog.Pick(sc.actor.Locale, lang)
 	}
 	var best *target
+	bestGone := false
 	for _, id := range ids {
 		if _, ok := a.adapters[id.Platform]; !ok {
 			continue
@@ -212,12 +213,20 @@ func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, member 
 			ws = sc.ev.Workspace
 		}
 		t := target{platform: id.Platform, lang: lang, member: member, dest: Destination{Kind: DestDM, Workspace: ws, UserID: id.PlatformUserID, UserName: m.DisplayName}}
-		if best == nil || id.Platform == sc.ev.Platform {
-			best = &t
+		// An account still in its space beats one that left (store/departures.go).
+		gone := id.LeftAt.Valid
+		if best == nil || (bestGone && !gone) || (id.Platform == sc.ev.Platform && (gone == bestGone || !gone)) {
+			best, bestGone = &t, gone
 		}
 	}
 	if best == nil {
 		a.log.Warn("member has no reachable account", "member", member)
+		return nil, nil
+	}
+	if bestGone {
+		// Every account of theirs left its space: a direct message would fail and become
+		// a board notice naming them. What changed waits in /tend mine for their return.
+		a.log.Info("member has left; direct message not sent", "member", member)
 		return nil, nil
 	}
 	return []target{*best}, nil

@@ -17,6 +17,10 @@ const (
 	EventText EventKind = "text"
 	// EventForm is a submitted form (a modal).
 	EventForm EventKind = "form"
+	// EventMemberLeft is the platform saying UserID left the Workspace or was removed
+	// from it (Discord's GUILD_MEMBER_REMOVE, Slack's user_change of a deactivated
+	// account). Nobody acts: nothing answers it.
+	EventMemberLeft EventKind = "member.left"
 )
 
 // Event is one thing that happened on a platform, translated by its adapter.

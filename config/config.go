@@ -94,6 +94,10 @@ type Discord struct {
 	// moderator or vetted role.
 	ModeratorRoles []string `toml:"moderator_roles"`
 	VettedRoles    []string `toml:"vetted_roles"`
+	// MemberEvents makes tend learn when someone leaves or is removed from a server, and
+	// hand back what they held. It asks Discord for the privileged Server Members intent,
+	// which must be switched on in the developer portal. Off by default.
+	MemberEvents bool `toml:"member_events"`
 	// APIBase replaces Discord's REST API base (TEND_DISCORD_API_BASE only, never the
 	// file): for tests against a fake Discord and for API proxies. The gateway is not
 	// affected.

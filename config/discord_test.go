@@ -32,7 +32,10 @@ vetted_roles = ["1100000000000000020"]
 	}{
 		{"empty section is one shard, no roles", "", env(), func(c *Config) bool {
 			d := c.Discord
-			return d.ApplicationID == "" && d.ShardID == 0 && d.ShardCount == 0 && d.ModeratorRoles == nil && d.APIBase == ""
+			return d.ApplicationID == "" && d.ShardID == 0 && d.ShardCount == 0 && d.ModeratorRoles == nil && d.APIBase == "" && !d.MemberEvents
+		}, nil},
+		{"member events switched on", "[discord]\nmember_events = true", env(), func(c *Config) bool {
+			return c.Discord.MemberEvents
 		}, nil},
 		{"every field", full, env(), func(c *Config) bool {
 			d := c.Discord

@@ -74,8 +74,11 @@ func boardRequest(ctx context.Context, tx *store.Tx, r store.Request, zone strin
 		return ui.Out{}, err
 	}
 	card := ui.Card{Title: requestTitle(r), Fields: requestFields(r, requesterLabel(r, m), zone)}
-	switch r.Status {
-	case "open":
+	switch {
+	case r.PausedAt.Valid && (r.Status == "open" || r.Status == "matched"):
+		// Paused while its requester is away (flows/departures.go): no claim button.
+		card.Body = append(card.Body, ui.T("request.card.paused"))
+	case r.Status == "open":
 		slots, err := tx.SlotsOfRequest(ctx, r.ID)
 		if err != nil {
 			return ui.Out{}, err

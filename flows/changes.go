@@ -107,43 +107,63 @@ func (s *Service) Cancel(ctx context.Context, a Actor, requestID int64) (Result,
 		case "done", "expired":
 			return reply("claim.closed"), false, nil
 		}
-		claims, err := tx.LiveClaimsOnRequest(ctx, r.ID)
-		if err != nil {
-			return Result{}, false, err
-		}
-		moved, err := tx.SetRequestStatus(ctx, r.ID, "cancelled", "open", "matched")
+		res, moved, err := s.cancelRequest(ctx, tx, a, r, "")
 		if err != nil {
 			return Result{}, false, err
 		}
 		if !moved {
 			return reply("cancel.already"), false, nil
 		}
-		r.Status = "cancelled"
-		res := reply("cancel.done")
-		for _, c := range claims {
-			if c.State == store.ClaimDone {
-				continue
-			}
-			if _, err := tx.MoveClaim(ctx, c.ID, store.ClaimCancelled, store.ClaimOffered, store.ClaimAccepted); err != nil {
-				return Result{}, false, err
-			}
-			res.add(ui.Out{To: ui.Member(c.MemberID), Card: ui.Card{Body: []ui.Text{
-				ui.T("cancel.helper", "Summary", ui.UserText(r.Summary))}}})
-		}
-		if err := s.audit(ctx, tx, a, "request.cancelled", "request:"+ref(r.ID), ""); err != nil {
-			return Result{}, false, err
-		}
-		com, _, err := community(ctx, tx, r.CommunityID)
-		if err != nil {
-			return Result{}, false, err
-		}
-		board, err := boardRequest(ctx, tx, r, com.Timezone)
-		if err != nil {
-			return Result{}, false, err
-		}
-		res.add(board)
+		res.Outs = append(reply("cancel.done").Outs, res.Outs...)
 		return res, true, nil
 	})
+}
+
+// cancelRequest calls a live request off for a, who may cancel it: helpers who offered
+// or were accepted are told and thanked, and the board card says it is no longer needed.
+// It reports false, having written nothing, when the request was no longer live.
+func (s *Service) cancelRequest(ctx context.Context, tx *store.Tx, a Actor, r store.Request, detail string) (Result, bool, error) {
+	claims, err := tx.LiveClaimsOnRequest(ctx, r.ID)
+	if err != nil {
+		return Result{}, false, err
+	}
+	moved, err := tx.SetRequestStatus(ctx, r.ID, "cancelled", "open", "matched")
+	if err != nil || !moved {
+		return Result{}, false, err
+	}
+	r.Status = "cancelled"
+	var res Result
+	for _, c := range claims {
+		if c.State == store.ClaimDone {
+			continue
+		}
+		if _, err := tx.MoveClaim(ctx, c.ID, store.ClaimCancelled, store.ClaimOffered, store.ClaimAccepted); err != nil {
+			return Result{}, false, err
+		}
+		res.add(ui.Out{To: ui.Member(c.MemberID), Card: ui.Card{Body: []ui.Text{
+			ui.T("cancel.helper", "Summary", ui.UserText(r.Summary))}}})
+	}
+	if err := s.audit(ctx, tx, a, "request.cancelled", "request:"+ref(r.ID), detail); err != nil {
+		return Result{}, false, err
+	}
+	com, _, err := community(ctx, tx, r.CommunityID)
+	if err != nil {
+		return Result{}, false, err
+	}
+	board, err := boardRequest(ctx, tx, r, com.Timezone)
+	if err != nil {
+		return Result{}, false, err
+	}
+	res.add(board)
+	if r.PausedAt.Valid {
+		// One fewer paused request on its requester's departure card.
+		mods, err := refreshDeparture(ctx, tx, r.RequesterID)
+		if err != nil {
+			return Result{}, false, err
+		}
+		res.add(mods...)
+	}
+	return res, true, nil
 }
 
 // Withdraw is a helper stepping back: the place reopens, the requester is told kindly,
@@ -187,6 +207,11 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, claimID int64) (Result,
 		board, err := boardRequest(ctx, tx, r, cc.zone)
 		if err != nil {
 			return Result{}, false, err
+		}
+		if r.PausedAt.Valid {
+			// Paused while its requester is away: the place waits, nobody is asked.
+			res.add(board)
+			return res, true, nil
 		}
 		board.Card.Body = append([]ui.Text{ui.T("request.card.reopened")}, board.Card.Body...)
 		res.add(board)

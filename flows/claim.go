@@ -97,6 +97,8 @@ func (s *Service) Claim(ctx context.Context, a Actor, slotID int64) (Result, err
 		switch {
 		case r.Hidden:
 			return reply("claim.closed"), false, nil
+		case r.PausedAt.Valid:
+			return reply("departure.claim.paused"), false, nil
 		case r.Status == "matched":
 			return reply("claim.taken"), false, nil
 		case r.Status != "open":
@@ -191,6 +193,9 @@ func (s *Service) Accept(ctx context.Context, a Actor, claimID int64, share bool
 		r := cc.request
 		if r.RequesterID != a.MemberID {
 			return reply("accept.not_yours"), false, nil
+		}
+		if r.PausedAt.Valid && (r.Status == "open" || r.Status == "matched") {
+			return reply("departure.accept.paused"), false, nil
 		}
 		if cc.claim.State == store.ClaimAccepted && (r.Status == "matched" || r.Status == "open") {
 			return reply("accept.already"), false, nil

@@ -166,7 +166,7 @@ func hasFreePlace(ctx context.Context, tx *store.Tx, request int64) (bool, error
 func (s *Service) Nudge(ctx context.Context, requestID int64) (Result, error) {
 	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
 		r, zone, ok, err := loadRequest(ctx, tx, requestID)
-		if err != nil || !ok || r.Status != "open" || r.StartsAt <= tx.Now() {
+		if err != nil || !ok || r.Status != "open" || r.StartsAt <= tx.Now() || r.PausedAt.Valid {
 			return Result{}, false, err
 		}
 		if free, err := hasFreePlace(ctx, tx, r.ID); err != nil || !free {
@@ -196,7 +196,7 @@ func (s *Service) Nudge(ctx context.Context, requestID int64) (Result, error) {
 func (s *Service) Escalate(ctx context.Context, requestID int64) (Result, error) {
 	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
 		r, zone, ok, err := loadRequest(ctx, tx, requestID)
-		if err != nil || !ok || r.Status != "open" || r.EndsAt <= tx.Now() || r.Hidden {
+		if err != nil || !ok || r.Status != "open" || r.EndsAt <= tx.Now() || r.Hidden || r.PausedAt.Valid {
 			return Result{}, false, err
 		}
 		claims, err := tx.LiveClaimsOnRequest(ctx, r.ID)
@@ -287,7 +287,7 @@ func (s *Service) Remind(ctx context.Context, claimID int64) (Result, error) {
 		}
 		r, c := cc.request, cc.claim
 		now := tx.Now()
-		if c.State != store.ClaimAccepted || r.Status != "matched" || cc.slot.StartsAt <= now {
+		if c.State != store.ClaimAccepted || r.Status != "matched" || cc.slot.StartsAt <= now || r.PausedAt.Valid {
 			return Result{}, false, nil
 		}
 		title := ui.T("job.remind.soon")

@@ -37,11 +37,17 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 		res.add(ui.Out{To: ui.Actor(), Card: ui.Card{Title: ui.T("mine.title"), Body: []ui.Text{
 			ui.T("mine.counts", "Requests", len(reqs), "Claims", len(claims), "Offers", len(offers))}}})
 		for _, r := range reqs {
-			res.add(ui.Out{To: ui.Actor(), Card: ui.Card{
+			card := ui.Card{
 				Body:    append([]ui.Text{ui.T("mine.request", "Status", ui.T("status."+r.Status)), requestTitle(r)}, hiddenNote(r.Hidden)...),
 				Fields:  []ui.Field{{Label: ui.T("field.when"), Value: ui.T("value.window", "Window", window(r.StartsAt, r.EndsAt, zone))}},
 				Buttons: []ui.Button{editButton(r.ID), {Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
-			}})
+			}
+			if r.PausedAt.Valid {
+				// Paused while they were away (flows/departures.go): only they resume it.
+				card.Body = append(card.Body, ui.T("departure.mine.paused"))
+				card.Buttons = append([]ui.Button{{Label: ui.T("departure.button.resume"), Action: ActResume, Payload: ref(r.ID), Style: ui.StylePrimary}}, card.Buttons...)
+			}
+			res.add(ui.Out{To: ui.Actor(), Card: card})
 		}
 		for _, cl := range claims {
 			sl, err := tx.Slot(ctx, cl.SlotID)

@@ -32,5 +32,6 @@ func (s *Service) buildRoutes() Routes {
 	s.moderationRoutes(&r)
 	s.visitRoutes(&r)
 	s.editRoutes(&r)
+	s.departureRoutes(&r)
 	return r
 }

@@ -331,7 +331,7 @@ func visitModsCard(ctx context.Context, tx *store.Tx, cc claimCtx, title, body s
 func (s *Service) VisitOverdue(ctx context.Context, claimID int64) (Result, error) {
 	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
 		cc, ok, err := loadClaim(ctx, tx, claimID)
-		if err != nil || !ok || cc.claim.State != store.ClaimAccepted || tx.Now() < cc.slot.EndsAt {
+		if err != nil || !ok || cc.claim.State != store.ClaimAccepted || tx.Now() < cc.slot.EndsAt || pausedUnvisited(cc) {
 			return Result{}, false, err
 		}
 		vs, err := tx.VisitSettings(ctx, cc.request.CommunityID)
@@ -364,7 +364,7 @@ func (s *Service) VisitOverdue(ctx context.Context, claimID int64) (Result, erro
 func (s *Service) VisitOverdueMods(ctx context.Context, claimID int64) (Result, error) {
 	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
 		cc, ok, err := loadClaim(ctx, tx, claimID)
-		if err != nil || !ok || cc.claim.State != store.ClaimAccepted || !cc.claim.CheckedAt.Valid {
+		if err != nil || !ok || cc.claim.State != store.ClaimAccepted || !cc.claim.CheckedAt.Valid || pausedUnvisited(cc) {
 			return Result{}, false, err
 		}
 		vs, err := tx.VisitSettings(ctx, cc.request.CommunityID)

@@ -183,6 +183,9 @@ type Scene struct {
 	Binding   Binding
 	Community Community
 	Member    Member
+	// Left says the account had left its space (identities.left_at): this event is its
+	// return.
+	Left bool
 }
 
 // ResolveScene loads the binding of a platform space, its community and the member of a
@@ -205,12 +208,13 @@ func (tx *Tx) ResolveScene(ctx context.Context, platform, workspace, userID stri
 		MNotice    sql.NullString `db:"m_notice_version"`
 		MAccepted  sql.NullInt64  `db:"m_accepted_at"`
 		MCreated   sql.NullInt64  `db:"m_created_at"`
+		ILeft      sql.NullInt64  `db:"i_left_at"`
 	}
 	err := tx.get(ctx, &row, `SELECT b.platform, b.workspace, b.community_id, b.board_channel, b.moderators_channel, b.alert_channel,
 		c.id AS c_id, c.slug AS c_slug, c.name AS c_name, c.locale AS c_locale, c.timezone AS c_timezone, c.region AS c_region,
 		c.retention_days AS c_retention_days, c.privacy_officer AS c_privacy_officer, c.created_at AS c_created_at,
 		m.id AS m_id, m.display_name AS m_display_name, m.locale AS m_locale, m.notice_version AS m_notice_version,
-		m.accepted_at AS m_accepted_at, m.created_at AS m_created_at
+		m.accepted_at AS m_accepted_at, m.created_at AS m_created_at, i.left_at AS i_left_at
 		FROM space_bindings b JOIN communities c ON c.id = b.community_id
 		LEFT JOIN identities i ON i.community_id = b.community_id AND i.platform = b.platform AND i.platform_user_id = ?
 		LEFT JOIN members m ON m.id = i.member_id
@@ -229,6 +233,7 @@ func (tx *Tx) ResolveScene(ctx context.Context, platform, workspace, userID stri
 		sc.Member = Member{ID: row.MID.Int64, CommunityID: sc.Community.ID, DisplayName: row.MName.String, Locale: row.MLocale.String,
 			NoticeVersion: row.MNotice.String, AcceptedAt: row.MAccepted.Int64, CreatedAt: row.MCreated.Int64}
 		tx.cache[fmt.Sprint("member:", sc.Member.ID)] = sc.Member
+		sc.Left = row.ILeft.Valid
 	}
 	return sc, nil
 }

@@ -18,7 +18,7 @@ func (tx *Tx) Communities(ctx context.Context) ([]Community, error) {
 // and have not ended by now, oldest first, at most limit of them, with how many there
 // are in all.
 func (tx *Tx) OpenRequestsWithPlace(ctx context.Context, community, now int64, limit int) ([]Request, int, error) {
-	const where = `FROM requests r WHERE r.community_id = ? AND r.status = 'open' AND r.ends_at > ? AND NOT r.hidden
+	const where = `FROM requests r WHERE r.community_id = ? AND r.status = 'open' AND r.ends_at > ? AND NOT r.hidden AND r.paused_at IS NULL
 		AND EXISTS (SELECT 1 FROM slots s WHERE s.request_id = r.id AND s.taken < s.capacity)`
 	var total int
 	if err := tx.get(ctx, &total, `SELECT COUNT(*) `+where, community, now); err != nil {

@@ -27,6 +27,8 @@ type Identity struct {
 	PlatformUserID string `db:"platform_user_id"`
 	MemberID       int64  `db:"member_id"`
 	CreatedAt      int64  `db:"created_at"`
+	// LeftAt is when the account left its space (store/departures.go); null while there.
+	LeftAt sql.NullInt64 `db:"left_at"`
 }
 
 // Evidence records how a consent was given.

@@ -27,6 +27,9 @@ type Request struct {
 	UpdatedAt    int64          `db:"updated_at"`
 	// Hidden is set by a moderator: the item stays but leaves the board.
 	Hidden bool `db:"hidden"`
+	// PausedAt is set while the request is paused because its requester left
+	// (store/departures.go).
+	PausedAt sql.NullInt64 `db:"paused_at"`
 }
 
 // Private is the private part of a request or of a claim on an offer: exact address,

@@ -363,6 +363,11 @@ func (c *Console) line(ctx context.Context, line string, h bot.Handler) bool {
 		if ok {
 			c.dispatch(ctx, h, ev)
 		}
+	case InputLeave:
+		c.note("console.leave.done", "Name", DisplayName(in.User))
+		ev := c.event(in)
+		ev.Kind, ev.ChannelID = bot.EventMemberLeft, ""
+		c.dispatch(ctx, h, ev)
 	}
 	return false
 }

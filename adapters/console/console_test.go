@@ -506,6 +506,7 @@ func TestCatalogue(t *testing.T) {
 		"console.button.unknown", "console.button.gone", "console.button.hidden", "console.button.menu",
 		"console.button.notmenu", "console.button.option", "console.button.empty",
 		errSyntax, errName, errChannel, errEmpty, errDirective, errWho, errPress, errPick, errClock, errChars, errLong,
+		errLeave, "console.leave.done",
 	}
 	if len(used) != len(en) {
 		t.Errorf("%d keys used, %d defined: %v", len(used), len(en), en)

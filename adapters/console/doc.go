@@ -16,6 +16,7 @@
 //	alice@: /tend mydata           a command typed in the DM with the bot
 //	bob: !press 7                  bob presses button [7] (bob@: !press 7 works too)
 //	bob: !pick 8 2                 bob picks option 2 of menu [8]
+//	carol: !leave                  carol leaves the space (the platform's member-left event)
 //	# a comment                    ignored, as are blank lines
 //	!clock 2026-11-26 09:00        sets the bot's clock (RFC 3339 works too)
 //	!help                          prints the syntax

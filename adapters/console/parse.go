@@ -30,6 +30,9 @@ const (
 	InputQuit InputKind = "quit"
 	// InputClock is "!clock <time>".
 	InputClock InputKind = "clock"
+	// InputLeave is "name: !leave": the person leaves the space (the platform's
+	// member-left event).
+	InputLeave InputKind = "leave"
 )
 
 // Limits on what a line may hold.
@@ -92,6 +95,7 @@ const (
 	errPress     = "console.err.press"
 	errPick      = "console.err.pick"
 	errClock     = "console.err.clock"
+	errLeave     = "console.err.leave"
 	errChars     = "console.err.chars"
 	errLong      = "console.err.long"
 )
@@ -207,13 +211,13 @@ func parseGlobal(line string) (Input, error) {
 			}
 		}
 		return Input{}, parseErr(errClock, "bad time")
-	case "!press", "!pick":
+	case "!press", "!pick", "!leave":
 		return Input{}, parseErr(errWho, "directive needs a speaker", "Line", clip(line))
 	}
 	return Input{}, parseErr(errDirective, "unknown directive", "Directive", clip(word))
 }
 
-// parseDirective reads "!press N", "!pick N K" or "!help" after a speaker.
+// parseDirective reads "!press N", "!pick N K", "!leave" or "!help" after a speaker.
 func parseDirective(in Input, rest string) (Input, error) {
 	f := strings.Fields(rest)
 	switch strings.ToLower(f[0]) {
@@ -237,6 +241,12 @@ func parseDirective(in Input, rest string) (Input, error) {
 			return Input{}, parseErr(errPick, "usage: !pick N K")
 		}
 		in.Kind, in.Button, in.Option = InputPick, n, k
+		return in, nil
+	case "!leave":
+		if len(f) != 1 || in.DM || in.Channel != "" {
+			return Input{}, parseErr(errLeave, "usage: name: !leave")
+		}
+		in.Kind = InputLeave
 		return in, nil
 	case "!help":
 		return Input{Kind: InputHelp}, nil

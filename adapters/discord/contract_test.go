@@ -240,11 +240,44 @@ func (r *rig) seen() []adaptertest.Seen {
 type contractDriver struct {
 	r    *rig
 	once sync.Once
+
+	mu sync.Mutex
+	// left counts the member-left events the bot has handled, by user id: a gateway
+	// event comes with no answer to wait for.
+	left map[string]int
 }
 
 func (d *contractDriver) Adapter() bot.Adapter { return d.r.ad }
 func (d *contractDriver) Connect(t *testing.T, h bot.Handler) {
-	d.once.Do(func() { d.r.connect(h) })
+	d.once.Do(func() {
+		d.r.connect(bot.HandlerFunc(func(ctx context.Context, ev bot.Event) (bot.Reply, error) {
+			r, err := h.Handle(ctx, ev)
+			if ev.Kind == bot.EventMemberLeft {
+				d.mu.Lock()
+				if d.left == nil {
+					d.left = map[string]int{}
+				}
+				d.left[ev.UserID]++
+				d.mu.Unlock()
+			}
+			return r, err
+		}))
+	})
+}
+
+func (d *contractDriver) lefts(user string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.left[user]
+}
+
+// Leave removes the person from the guild: the gateway sends GUILD_MEMBER_REMOVE (the
+// adapter asks for the GUILD_MEMBERS intent with Config.MemberEvents).
+func (d *contractDriver) Leave(t *testing.T, user string) {
+	u := testUsers[user]
+	before := d.lefts(u.ID)
+	d.r.srv.MemberRemove(testGuild, u)
+	d.r.waitFor(func() bool { return d.lefts(u.ID) > before })
 }
 func (d *contractDriver) Workspace() string                       { return testGuild }
 func (d *contractDriver) Board() string                           { return testBoard }
@@ -260,7 +293,7 @@ func (d *contractDriver) Seen() []adaptertest.Seen { return d.r.seen() }
 
 func TestContract(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		r := newRig(t, Config{})
+		r := newRig(t, Config{MemberEvents: true})
 		r.staleOK = true
 		adaptertest.Run(t, db, &contractDriver{r: r})
 	})

@@ -59,6 +59,11 @@ type Config struct {
 	// ReplyWithin is how long an interaction waits for the bot before it is deferred
 	// (Discord allows 3 s for the first response); 0 means 1.5 s.
 	ReplyWithin time.Duration
+	// MemberEvents asks for the privileged GUILD_MEMBERS intent and hands the bot a
+	// member-left event for each GUILD_MEMBER_REMOVE (someone left or was removed from
+	// a server). Off by default: the application must have Server Members Intent
+	// switched on in the developer portal, or Discord refuses the connection.
+	MemberEvents bool
 }
 
 // Adapter is the Discord adapter.
@@ -75,6 +80,9 @@ type Adapter struct {
 
 	mu    sync.Mutex
 	appID string
+	// session is the gateway session id from READY: with a dispatch's sequence number it
+	// names a gateway event uniquely, replays after a resume included.
+	session string
 	// dms caches each user's DM channel (POST /users/@me/channels is idempotent, but a
 	// call per message would waste the rate limit).
 	dms bot.DMChannels
@@ -133,6 +141,9 @@ func New(cfg Config, log *slog.Logger) (*Adapter, error) {
 	s.ShouldRetryOnRateLimit = false
 	s.StateEnabled = false
 	s.Identify.Intents = Intents
+	if cfg.MemberEvents {
+		s.Identify.Intents |= discordgo.IntentsGuildMembers
+	}
 	if cfg.ShardCount > 1 {
 		s.ShardID, s.ShardCount = cfg.ShardID, cfg.ShardCount
 		s.Identify.Shard = &[2]int{cfg.ShardID, cfg.ShardCount}
@@ -143,7 +154,8 @@ func New(cfg Config, log *slog.Logger) (*Adapter, error) {
 
 // Intents are the gateway intents the adapter asks for: guilds (interactions arrive
 // regardless) and direct messages (what people write to the bot in its DMs, whose content
-// Discord gives without the privileged message-content intent).
+// Discord gives without the privileged message-content intent). Config.MemberEvents adds
+// the privileged GUILD_MEMBERS intent.
 const Intents = discordgo.IntentsGuilds | discordgo.IntentsDirectMessages
 
 // Platform returns "discord".

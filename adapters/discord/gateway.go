@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -29,11 +30,12 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	}
 	removers := []func(){
 		a.s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
+			a.mu.Lock()
 			if r.Application != nil && r.Application.ID != "" {
-				a.mu.Lock()
 				a.appID = r.Application.ID
-				a.mu.Unlock()
 			}
+			a.session = r.SessionID
+			a.mu.Unlock()
 			a.log.Info("discord: connected", "shard", a.cfg.ShardID, "shards", max(a.cfg.ShardCount, 1), "guilds", len(r.Guilds))
 		}),
 		a.s.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
@@ -42,6 +44,13 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		a.s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
 			work(func(ctx context.Context) { a.onDirectMessage(ctx, h, m.Message) })
 		}),
+	}
+	if a.cfg.MemberEvents {
+		removers = append(removers, a.s.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) {
+			if e.Type == "GUILD_MEMBER_REMOVE" {
+				work(func(ctx context.Context) { a.onMemberRemove(ctx, h, e) })
+			}
+		}))
 	}
 	defer func() {
 		for _, rm := range removers {
@@ -96,4 +105,37 @@ func (a *Adapter) onDirectMessage(ctx context.Context, h bot.Handler, m *discord
 			a.log.Warn("discord: reply in DM failed", "event", ev.ID, "err", err)
 		}
 	}
+}
+
+// memberRemove is the payload of GUILD_MEMBER_REMOVE.
+type memberRemove struct {
+	GuildID string `json:"guild_id"`
+	User    struct {
+		ID         string `json:"id"`
+		Username   string `json:"username"`
+		GlobalName string `json:"global_name"`
+		Bot        bool   `json:"bot"`
+	} `json:"user"`
+}
+
+// onMemberRemove turns GUILD_MEMBER_REMOVE (someone left the server or was removed)
+// into a member-left event. Its id is the gateway session and the dispatch's sequence
+// number, so a dispatch replayed after a resume is absorbed by the bot's inbox. Nothing
+// answers it: the person is gone.
+func (a *Adapter) onMemberRemove(ctx context.Context, h bot.Handler, e *discordgo.Event) {
+	var d memberRemove
+	if err := json.Unmarshal(e.RawData, &d); err != nil || d.GuildID == "" || d.User.ID == "" || d.User.Bot {
+		return
+	}
+	// Someone no longer in the server holds none of its roles.
+	a.seeRoles(d.GuildID, d.User.ID, nil)
+	a.mu.Lock()
+	session := a.session
+	a.mu.Unlock()
+	name := d.User.GlobalName
+	if name == "" {
+		name = d.User.Username
+	}
+	a.handle(ctx, h, bot.Event{ID: fmt.Sprintf("left:%s:%s:%d", d.User.ID, session, e.Sequence), Platform: Platform, Workspace: d.GuildID,
+		UserID: d.User.ID, UserName: name, Kind: bot.EventMemberLeft, ReceivedAt: time.Now()})
 }

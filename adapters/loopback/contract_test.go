@@ -121,6 +121,11 @@ func (d *driver) Press(t *testing.T, user string, b adaptertest.Button) {
 	d.post(t, user, bot.Event{Kind: bot.EventButton, Action: b.Action, Payload: b.Payload})
 }
 
+// Leave posts the member-left event, as the loopback platform sends any event.
+func (d *driver) Leave(t *testing.T, user string) {
+	d.post(t, user, bot.Event{Kind: bot.EventMemberLeft})
+}
+
 func (d *driver) Seen() []adaptertest.Seen {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -324,16 +324,21 @@ func (d *contractDriver) responseURL(user, channel string) string {
 // acknowledgement. It returns the acknowledgement's body.
 func (d *contractDriver) post(t *testing.T, path string, form url.Values) []byte {
 	t.Helper()
+	return d.postBody(t, path, "application/x-www-form-urlencoded", form.Encode())
+}
+
+// postBody is post with a body of any type (the Events API sends JSON).
+func (d *contractDriver) postBody(t *testing.T, path, contentType, body string) []byte {
+	t.Helper()
 	if d.srv == nil {
 		t.Fatal("the driver is not connected")
 	}
-	body := form.Encode()
 	req, err := http.NewRequest(http.MethodPost, d.srv.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts, sig := sign(contractSecret, time.Now(), body)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)")
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
 	req.Header.Set("X-Slack-Signature", sig)
@@ -404,6 +409,38 @@ func (d *contractDriver) command(t *testing.T, user, text string) string {
 		d.record("~"+uid, contractBoard, d.nextTS(), true, false, resp.Text, resp.Blocks)
 	}
 	return trigger
+}
+
+// Leave deactivates the person's account, as a workspace admin does when someone leaves:
+// Slack sends user_change to the Events API with the whole user object, "deleted": true.
+func (d *contractDriver) Leave(t *testing.T, user string) {
+	t.Helper()
+	uid, n := d.person(user), d.next()
+	at := 1800000000 + n
+	body, err := json.Marshal(map[string]any{
+		"token": contractVerification, "team_id": contractTeam, "api_app_id": contractApp,
+		"event": map[string]any{
+			"type": "user_change", "cache_ts": at, "event_ts": d.nextTS(),
+			"user": map[string]any{
+				"id": uid, "team_id": contractTeam, "name": user, "deleted": true, "color": "9f69e7",
+				"real_name": displayName(user) + " Tremblay", "tz": "America/Toronto", "tz_label": "Eastern Standard Time", "tz_offset": -18000,
+				"profile": map[string]any{"real_name": displayName(user) + " Tremblay", "display_name": displayName(user),
+					"real_name_normalized": displayName(user) + " Tremblay", "display_name_normalized": displayName(user), "team": contractTeam},
+				"is_admin": false, "is_owner": false, "is_primary_owner": false, "is_restricted": false, "is_ultra_restricted": false,
+				"is_bot": false, "is_app_user": false, "updated": at, "is_email_confirmed": true, "who_can_share_contact_card": "EVERYONE",
+			},
+		},
+		"type": "event_callback", "event_id": fmt.Sprintf("Ev0LEAVE%04d", n), "event_time": at,
+		"authorizations": []any{map[string]any{"enterprise_id": nil, "team_id": contractTeam, "user_id": "U0CONTRACTBOT",
+			"is_bot": true, "is_enterprise_install": false}},
+		"is_ext_shared_channel": false, "event_context": fmt.Sprintf("4-eyJldCI6InVzZXJfY2hhbmdlIn0-%d", n),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack := d.postBody(t, PathEvents, "application/json", string(body)); len(ack) != 0 {
+		t.Errorf("an event is acknowledged with an empty body, got %s", ack)
+	}
 }
 
 // Press sends the block_actions payload of a click on the button.

@@ -72,15 +72,15 @@ type eventsPayload struct {
 	EventID   string `json:"event_id"`
 	Challenge string `json:"challenge"`
 	Event     struct {
-		Type        string `json:"type"`
-		Subtype     string `json:"subtype"`
-		User        string `json:"user"`
-		BotID       string `json:"bot_id"`
-		Channel     string `json:"channel"`
-		ChannelType string `json:"channel_type"`
-		Text        string `json:"text"`
-		Tab         string `json:"tab"`
-		Hidden      bool   `json:"hidden"`
+		Type        string    `json:"type"`
+		Subtype     string    `json:"subtype"`
+		User        eventUser `json:"user"`
+		BotID       string    `json:"bot_id"`
+		Channel     string    `json:"channel"`
+		ChannelType string    `json:"channel_type"`
+		Text        string    `json:"text"`
+		Tab         string    `json:"tab"`
+		Hidden      bool      `json:"hidden"`
 		View        *struct {
 			PrivateMetadata string `json:"private_metadata"`
 			CallbackID      string `json:"callback_id"`
@@ -102,11 +102,11 @@ func (a *Adapter) onEvents(ctx context.Context, h bot.Handler, raw []byte) answe
 	e := p.Event
 	switch {
 	case e.Type == "message" && (e.ChannelType == "im" || (e.ChannelType == "" && strings.HasPrefix(e.Channel, "D"))):
-		if e.Subtype != "" || e.BotID != "" || e.User == "" || e.Hidden || p.EventID == "" {
+		if e.Subtype != "" || e.BotID != "" || e.User.ID == "" || e.Hidden || p.EventID == "" {
 			return answer{} // edits, joins, the bot's own messages
 		}
-		a.dms.Remember(e.User, e.Channel)
-		ev := a.personEvent(ctx, p.EventID, p.TeamID, e.User, "", e.Channel)
+		a.dms.Remember(e.User.ID, e.Channel)
+		ev := a.personEvent(ctx, p.EventID, p.TeamID, e.User.ID, "", e.Channel)
 		ev.InDM = true
 		ev.Kind, ev.Text = bot.EventText, unescape(e.Text)
 		r := a.handle(ctx, h, ev)
@@ -116,14 +116,74 @@ func (a *Adapter) onEvents(ctx context.Context, h bot.Handler, raw []byte) answe
 				a.noTrigger(ctx, ev)
 			}
 		}}
-	case e.Type == "app_home_opened" && e.Tab == "home" && e.User != "":
+	case e.Type == "app_home_opened" && e.Tab == "home" && e.User.ID != "":
 		lang := a.lang("")
 		if e.View != nil && e.View.CallbackID == homeCallbackID && e.View.PrivateMetadata == homeMeta(lang) {
 			return answer{} // already shows this version
 		}
-		return answer{after: func(ctx context.Context) { a.publishHome(ctx, e.User, lang) }}
+		return answer{after: func(ctx context.Context) { a.publishHome(ctx, e.User.ID, lang) }}
+	case e.Type == "user_change" && e.User.Deleted && !e.User.IsBot && e.User.ID != "" && p.EventID != "":
+		a.onUserGone(ctx, h, p.EventID, p.TeamID, e.User)
 	}
 	return answer{}
+}
+
+// eventUser is an event's "user": an id for most events, the whole user object for
+// user_change.
+type eventUser struct {
+	ID       string
+	Name     string
+	TeamID   string
+	Deleted  bool
+	IsBot    bool
+	RealName string
+}
+
+// UnmarshalJSON reads "user" either way.
+func (u *eventUser) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &u.ID)
+	}
+	var o struct {
+		ID       string `json:"id"`
+		Name     string `json:"name"`
+		TeamID   string `json:"team_id"`
+		Deleted  bool   `json:"deleted"`
+		IsBot    bool   `json:"is_bot"`
+		RealName string `json:"real_name"`
+		Profile  struct {
+			DisplayName string `json:"display_name"`
+		} `json:"profile"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*u = eventUser{ID: o.ID, Name: o.Profile.DisplayName, TeamID: o.TeamID, Deleted: o.Deleted, IsBot: o.IsBot, RealName: o.RealName}
+	if u.Name == "" {
+		u.Name = o.RealName
+	}
+	if u.Name == "" {
+		u.Name = o.Name
+	}
+	return nil
+}
+
+// onUserGone is a user_change whose user is deleted: the account was deactivated, which
+// is how a member leaves or is removed from a Slack workspace. It becomes a member-left
+// event with Slack's event id, so a retried delivery is absorbed by the bot's inbox.
+// Leaving the board channel (member_left_channel) is not leaving the community: the
+// person still uses tend in their DMs, so tend does not subscribe to it. Nothing answers
+// the event: the person is gone.
+func (a *Adapter) onUserGone(ctx context.Context, h bot.Handler, eventID, team string, u eventUser) {
+	if team == "" {
+		team = u.TeamID
+	}
+	a.mu.Lock()
+	delete(a.names, u.ID)
+	a.mu.Unlock()
+	ev := event(eventID, team, u.ID, u.Name, "")
+	ev.Kind, ev.InDM = bot.EventMemberLeft, false
+	a.handle(ctx, h, ev)
 }
 
 func (a *Adapter) publishHome(ctx context.Context, user, lang string) {

@@ -55,8 +55,10 @@ const (
 // views.publish need no scope of their own.
 var BotScopes = []string{"chat:write", "commands", "im:history", "im:write", "usergroups:read", "users:read"}
 
-// BotEvents are the bot events the app must subscribe to.
-var BotEvents = []string{"app_home_opened", "message.im"}
+// BotEvents are the bot events the app must subscribe to. user_change (scope users:read)
+// tells of an account deactivated: a member who left or was removed, whose claims are
+// handed back.
+var BotEvents = []string{"app_home_opened", "message.im", "user_change"}
 
 // Config is what the adapter needs. Tokens and the signing secret come from the
 // environment (or *_FILE), never from the config file.

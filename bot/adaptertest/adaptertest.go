@@ -57,6 +57,9 @@ type Driver interface {
 	Press(t *testing.T, user string, b Button)
 	// Seen is everything delivered so far, in order.
 	Seen() []Seen
+	// Leave makes the person leave the space (or be removed from it) and sends the
+	// platform's member-left event, returning once the bot has handled it.
+	Leave(t *testing.T, user string)
 }
 
 // Run plays the contract on db with the driver.
@@ -162,12 +165,50 @@ func Run(t *testing.T, db *store.DB, d Driver) {
 		t.Fatalf("done was not announced:\n%s", dump(seen))
 	}
 
+	leaveCase(t, d, step, since)
+
 	// The private details went to bob's DM and nowhere else, ever.
 	for _, s := range d.Seen() {
 		for _, secret := range []string{"12 Rue Rachel", "514-555-0199", "Walker"} {
 			if strings.Contains(s.Text, secret) && s.Where != bobDM {
 				t.Errorf("%q reached %s", secret, s.Where)
 			}
+		}
+	}
+}
+
+// leaveCase: a helper leaves the space: the claim is handed back. Alice asks for a meal,
+// carol offers and is accepted, then carol leaves: alice is told kindly, the board card
+// has its claim button again, the moderators are told, and carol is sent nothing.
+func leaveCase(t *testing.T, d Driver, step func(string, func()), since func() []Seen) {
+	t.Helper()
+	aliceDM := "@" + d.UserID("alice")
+	step("alice asks for a meal", func() {
+		d.Submit(t, "alice", "ask", map[string]string{"category": "meal", "when": "friday 12:00", "until": "13:00",
+			"area": "Rosemont", "summary": "Soup for two", "show_name": "name", "may_share": "no", "follow_up": "no"})
+	})
+	claim := mustButton(t, in(since(), "#"+d.Board()), flows.ActClaim, "the meal's card")
+	step("carol offers", func() { d.Press(t, "carol", claim) })
+	accept := mustButton(t, in(since(), aliceDM), flows.ActAcceptOnly, "alice's consent gate for carol")
+	step("alice accepts carol", func() { d.Press(t, "alice", accept) })
+	since()
+
+	step("carol leaves the space", func() { d.Leave(t, "carol") })
+	seen := since()
+	if !contains(in(seen, aliceDM), "Carol can no longer help with “Soup for two”") {
+		t.Fatalf("alice was not told carol's place is free:\n%s", dump(seen))
+	}
+	board := in(seen, "#"+d.Board())
+	if !contains(board, "Soup for two") || !contains(board, "open again") {
+		t.Fatalf("the meal's card did not reopen:\n%s", dump(seen))
+	}
+	mustButton(t, board, flows.ActClaim, "the reopened card")
+	if !contains(in(seen, "#moderators"), "Carol is no longer in the space") {
+		t.Fatalf("the moderators were not told:\n%s", dump(seen))
+	}
+	for _, s := range seen {
+		if s.Where == "@"+d.UserID("carol") || s.Where == "~"+d.UserID("carol") {
+			t.Fatalf("carol is gone, yet was sent:\n%s", dump(seen))
 		}
 	}
 }

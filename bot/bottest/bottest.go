@@ -298,6 +298,12 @@ func (h *H) Submit(user, form, payload string, values map[string]string) []Sent 
 	return h.Event(user, bot.Event{Kind: bot.EventForm, FormID: form, FormPayload: payload, Values: values})
 }
 
+// Leave is the platform saying user left the space or was removed (a member-left event).
+func (h *H) Leave(user string) []Sent {
+	h.T.Helper()
+	return h.Event(user, bot.Event{Kind: bot.EventMemberLeft})
+}
+
 // Join makes user a member by accepting the privacy notice.
 func (h *H) Join(user string) {
 	h.T.Helper()

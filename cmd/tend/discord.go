@@ -33,7 +33,7 @@ func discordAdapter(cfg *config.Config, log *slog.Logger, t func(string, ...any)
 	}
 	d := cfg.Discord
 	return discordad.New(discordad.Config{Token: token, AppID: d.ApplicationID, ShardID: d.ShardID, ShardCount: d.ShardCount,
-		ModeratorRoles: d.ModeratorRoles, VettedRoles: d.VettedRoles, Locale: locale, APIBase: d.APIBase}, log)
+		ModeratorRoles: d.ModeratorRoles, VettedRoles: d.VettedRoles, Locale: locale, APIBase: d.APIBase, MemberEvents: d.MemberEvents}, log)
 }
 
 // discordGuilds lists the configured Discord servers, in config order.
@@ -217,6 +217,7 @@ func (c *cli) discordManifest(ctx context.Context, app string) int {
 	c.say(w, "cli.manifest.discord.scopes")
 	c.say(w, "cli.manifest.discord.permissions", "Permissions", discordad.Permissions)
 	c.say(w, "cli.manifest.discord.intents")
+	c.say(w, "cli.manifest.discord.member_events")
 	c.say(w, "cli.manifest.discord.endpoint")
 	c.say(w, "cli.manifest.discord.install")
 	c.say(w, "cli.manifest.discord.token", "Name", config.EnvDiscordToken)

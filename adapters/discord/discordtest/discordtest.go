@@ -93,8 +93,11 @@ type Options struct {
 	RealisticRateLimitHeaders bool
 }
 
-// User is a Discord user as the tests describe them.
-type User struct{ ID, Username, GlobalName string }
+// User is a Discord user as the tests describe them; Bot marks a bot account.
+type User struct {
+	ID, Username, GlobalName string
+	Bot                      bool
+}
 
 // UserOption is a slash command option value of type USER (6).
 type UserOption struct{ ID string }
@@ -344,10 +347,14 @@ func userJSON(u User) map[string]any {
 	if u.GlobalName != "" {
 		global = u.GlobalName
 	}
-	return map[string]any{
+	j := map[string]any{
 		"id": u.ID, "username": name, "global_name": global, "discriminator": "0",
 		"avatar": nil, "public_flags": 0,
 	}
+	if u.Bot {
+		j["bot"] = true
+	}
+	return j
 }
 
 func (s *Server) botUserJSON() map[string]any {

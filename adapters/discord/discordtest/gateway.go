@@ -426,3 +426,30 @@ func (s *Server) count(p *int) int {
 	defer s.mu.Unlock()
 	return *p
 }
+
+// MemberRemove sends GUILD_MEMBER_REMOVE for a user leaving (or removed from) a guild,
+// shaped as Discord documents it: {"guild_id": ..., "user": {...}}; the user is no longer
+// a member (GET /guilds/{gid}/members/{uid} answers 404). Discord sends it only to
+// sessions with the privileged GUILD_MEMBERS intent: delivering it to one without is a
+// Problem. It returns the dispatch's sequence number.
+func (s *Server) MemberRemove(guildID string, u User) int64 {
+	s.mu.Lock()
+	s.knowUserLocked(u)
+	delete(s.members[guildID], u.ID)
+	s.mu.Unlock()
+	return s.dispatch("GUILD_MEMBER_REMOVE", map[string]any{"guild_id": guildID, "user": userJSON(u)}, intentGuildMembers)
+}
+
+// Replay sends again, on the current session, a dispatch already sent with sequence seq,
+// as Discord replays missed dispatches after a RESUME; a client must not act on it twice.
+func (s *Server) Replay(seq int64) {
+	s.withLiveConn("Replay", false, func(c *gwConn) {
+		for _, f := range c.sess.buf {
+			if f.seq == seq {
+				_ = c.send(f.data, c.sess.compress)
+				return
+			}
+		}
+		s.problemLocked("Replay: no dispatch %d in the session's buffer", seq)
+	})
+}
