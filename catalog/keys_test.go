@@ -327,6 +327,7 @@ var dynamicIDs = []struct {
 	{regexp.MustCompile(`"referral\.basis\."\s*\+`), "referral.basis.", []string{"consent", "emergency"}},
 	{regexp.MustCompile(`"referral\.card_basis\."\s*\+`), "referral.card_basis.", []string{"consent", "emergency"}},
 	{regexp.MustCompile(`"language\."\s*\+`), "language.", []string{"en", "fr"}},
+	{regexp.MustCompile(`"link\.platform\."\s*\+`), "link.platform.", []string{"discord", "slack", "mattermost", "console"}},
 	// msg + "_already", with msg one of these two.
 	{regexp.MustCompile(`"volunteer\.(?:paused|resumed)"`), "volunteer.", []string{"paused", "resumed", "paused_already", "resumed_already"}},
 }

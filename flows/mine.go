@@ -43,6 +43,11 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 				Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 			}})
 		}
+		others, err := mineForOthers(ctx, tx, a, zone)
+		if err != nil {
+			return err
+		}
+		res.add(others...)
 		for _, cl := range claims {
 			sl, err := tx.Slot(ctx, cl.SlotID)
 			if err != nil {
@@ -80,6 +85,11 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 			return err
 		}
 		res.add(vetting...)
+		links, err := mineLinks(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		res.add(links...)
 		return nil
 	})
 	return res, err
