@@ -260,7 +260,7 @@ func mineForOthers(ctx context.Context, tx *store.Tx, a Actor, zone string) ([]u
 	}
 	for _, m := range people {
 		outs = append(outs, ui.Out{To: ui.Actor(), Card: ui.Card{
-			Body: []ui.Text{ui.T("ask_for.mine.person", "Name", nameOf(m), "Relationship", ui.Sealed{Kind: SealedRelationship, Ref: m.ID}, "Ref", ref(m.ID))},
+			Body:    []ui.Text{ui.T("ask_for.mine.person", "Name", nameOf(m), "Relationship", ui.Sealed{Kind: SealedRelationship, Ref: m.ID}, "Ref", ref(m.ID))},
 			Buttons: []ui.Button{{Label: ui.T("button.forget_person", "Name", nameOf(m)), Action: ActForgetPerson, Payload: ref(m.ID), Style: ui.StyleDanger}},
 		}})
 	}

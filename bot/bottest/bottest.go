@@ -36,9 +36,9 @@ type Sent struct {
 	// Platform is the fake platform it went out on.
 	Platform string
 	Dest     bot.Destination
-	Msg  bot.Rendered
-	ID   string
-	Edit bool
+	Msg      bot.Rendered
+	ID       string
+	Edit     bool
 	// Reply marks a message that answered the interaction rather than the outbox.
 	Reply bool
 }
