@@ -96,7 +96,12 @@ func linkCodeFor(ctx context.Context, tx *store.Tx, id, viewer int64, direct boo
 	if err != nil || !direct || viewer == 0 || viewer != c.MemberID || c.State != store.LinkPending || c.ExpiresAt <= tx.Now() {
 		return "", err
 	}
-	return tx.OpenLinkCode(c)
+	code, err := tx.OpenLinkCode(c)
+	if len(code) == linkCodeLen {
+		// Shown in two halves, easier to copy by hand; the dash is ignored when typed.
+		code = code[:4] + "-" + code[4:]
+	}
+	return code, err
 }
 
 // Link is "/tend link" (a code for this account, by direct message) and "/tend link
