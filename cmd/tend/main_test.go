@@ -131,7 +131,12 @@ func TestMigrateUpAndStatus(t *testing.T) {
 	}
 	code, out, _ = tend(t, ge, "migrate", "status")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != 1+store.LatestVersion() || !strings.HasPrefix(lines[0], "VERSION") {
+	all, err := store.Migrations(store.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One row per migration; versions may leave gaps (each branch numbers its own).
+	if code != 0 || len(lines) != 1+len(all) || !strings.HasPrefix(lines[0], "VERSION") {
 		t.Fatalf("status: %d\n%s", code, out)
 	}
 	f := strings.Fields(lines[1])
