@@ -103,6 +103,10 @@ func TestAskForSomeoneElse(t *testing.T) {
 		if !bottest.Contains(bottest.To(sent, "~alice"), "You're matched with Bob", "the request you made for "+mumName) {
 			t.Fatalf("alice's match:\n%s", bottest.Dump(sent))
 		}
+		// The visit's code word, for the person at the door, is read by the one who asked.
+		if !bottest.Contains(bottest.To(sent, "@alice"), "ask for the code word", "Code word: ") {
+			t.Fatalf("alice did not get the code word:\n%s", bottest.Dump(sent))
+		}
 		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM disclosures WHERE subject_member_id = ? AND viewer_member_id = ? AND basis = 'consent'`,
 			mum, memberID(t, db, "bob")); n != 1 {
 			t.Fatalf("disclosures with the person as subject = %d, want 1", n)
