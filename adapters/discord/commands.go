@@ -64,6 +64,10 @@ var subcommands = []subcommand{
 	{name: "audit", fr: "journal", options: []option{{name: "member", fr: "membre", user: true, keyword: "member"},
 		{name: "since", fr: "depuis", keyword: "since"}, {name: "until", fr: "jusqua", keyword: "until"}}},
 	{name: "unsuspend", fr: "réactiver", options: []option{{name: "member", fr: "membre", user: true, required: true}}},
+	{name: "ask-for", fr: "demander-pour"},
+	{name: "forget-person", fr: "oublier-personne", options: []option{{name: "which", fr: "laquelle", required: true}}},
+	{name: "link", fr: "lier", options: []option{{name: "code", fr: "code"}}},
+	{name: "unlink", fr: "délier"},
 }
 
 // arguments turns a subcommand's options, as Discord sends them (in any order), into the
