@@ -190,8 +190,12 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, claimID int64) (Result,
 		if err != nil {
 			return Result{}, false, err
 		}
+		note, err := requesterNote(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
 		res.add(ui.Out{To: to, Card: ui.Card{
-			Body:    []ui.Text{ui.T("withdraw.requester", "Name", ui.UserText(me.DisplayName), "Summary", ui.UserText(r.Summary))},
+			Body:    append(note, ui.T("withdraw.requester", "Name", ui.UserText(me.DisplayName), "Summary", ui.UserText(r.Summary))),
 			Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 		}})
 		board, err := boardRequest(ctx, tx, r, cc.zone)

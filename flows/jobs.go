@@ -264,9 +264,13 @@ func (s *Service) Expire(ctx context.Context, requestID int64) (Result, error) {
 		if err != nil {
 			return Result{}, false, err
 		}
+		note, err := requesterNote(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
 		res.add(ui.Out{To: to, Card: ui.Card{
 			Title:   ui.T("job.expire.title"),
-			Body:    []ui.Text{ui.T("job.expire.requester", "Summary", ui.UserText(r.Summary))},
+			Body:    append(note, ui.T("job.expire.requester", "Summary", ui.UserText(r.Summary))),
 			Buttons: []ui.Button{{Label: ui.T("button.ask"), Action: ActAsk, Style: ui.StylePrimary}},
 		}})
 		board, err := boardRequest(ctx, tx, r, zone)
@@ -346,9 +350,13 @@ func (s *Service) FollowUp(ctx context.Context, requestID int64) (Result, error)
 		if err != nil {
 			return Result{}, false, err
 		}
+		note, err := requesterNote(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
 		return Result{Outs: []ui.Out{{To: to, Card: ui.Card{
 			Title:   ui.T("job.follow_up.title"),
-			Body:    []ui.Text{ui.T("job.follow_up.body", "Summary", ui.UserText(r.Summary))},
+			Body:    append(note, ui.T("job.follow_up.body", "Summary", ui.UserText(r.Summary))),
 			Buttons: []ui.Button{{Label: ui.T("button.ask"), Action: ActAsk, Style: ui.StylePrimary}},
 		}}}}, true, nil
 	})

@@ -117,6 +117,15 @@ func forNote(requester store.Member) []ui.Text {
 	return []ui.Text{ui.T("ask_for.about", "Name", nameOf(requester))}
 }
 
+// requesterNote is forNote for a request's requester, loaded.
+func requesterNote(ctx context.Context, tx *store.Tx, r store.Request) ([]ui.Text, error) {
+	m, err := tx.Member(ctx, r.RequesterID)
+	if err != nil {
+		return nil, err
+	}
+	return forNote(m), nil
+}
+
 // Unseal opens a sealed argument for its reader, when the message is rendered: a
 // person's name (anywhere a flow put it; "a neighbour" once erased), how their contact
 // is related to them, or a link code (only in a direct message to the member it was
