@@ -27,6 +27,10 @@ type Event struct {
 	Workspace string `json:"workspace,omitempty"`
 	UserID    string `json:"user_id,omitempty"`
 	UserName  string `json:"user_name,omitempty"`
+	// PlatformAdmin says the platform itself calls this person an administrator of the
+	// space (Slack workspace admin or owner, Discord "Manage Server", Mattermost team
+	// admin): only they may set tend up in a space that is not yet bound.
+	PlatformAdmin bool `json:"platform_admin,omitempty"`
 	// Locale is the person's language where the platform knows it ("fr", "en-GB").
 	Locale string    `json:"locale,omitempty"`
 	Kind   EventKind `json:"kind,omitempty"`

@@ -83,6 +83,8 @@ func (s *Service) postHeld(ctx context.Context, tx *store.Tx, a Actor, c store.E
 		res, err = s.Offer(jctx, a, h.Values)
 	case FormAskFor:
 		res, err = s.AskFor(jctx, a, h.Values)
+	case FormEdit:
+		res, err = s.Edit(jctx, a, h.Payload, h.Values)
 	default:
 		res, err = s.Ask(jctx, a, h.Values)
 	}

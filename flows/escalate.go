@@ -90,8 +90,10 @@ func released(ctx context.Context) bool { v, _ := ctx.Value(releasedKey{}).(bool
 // heldForm is what a case keeps of a form until the person chooses: the form and its
 // answers, sealed in the case.
 type heldForm struct {
-	Form   string            `json:"form"`
-	Values map[string]string `json:"values"`
+	Form string `json:"form"`
+	// Payload is the form's own (the request an edit is for).
+	Payload string            `json:"payload,omitempty"`
+	Values  map[string]string `json:"values"`
 }
 
 // signal records a crisis signal in tx and says what the person sees: a case (joining an

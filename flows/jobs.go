@@ -35,6 +35,9 @@ const (
 
 // RunJob runs a scheduled job by kind. An unknown kind is an error.
 func (s *Service) RunJob(ctx context.Context, j Job) (Result, error) {
+	if stale, err := s.staleJob(ctx, j); err != nil || stale {
+		return Result{}, err
+	}
 	switch j.Kind {
 	case JobNudge:
 		return s.Nudge(ctx, j.Ref)

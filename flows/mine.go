@@ -40,7 +40,7 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 			res.add(ui.Out{To: ui.Actor(), Card: ui.Card{
 				Body:    append([]ui.Text{ui.T("mine.request", "Status", ui.T("status."+r.Status)), requestTitle(r)}, hiddenNote(r.Hidden)...),
 				Fields:  []ui.Field{{Label: ui.T("field.when"), Value: ui.T("value.window", "Window", window(r.StartsAt, r.EndsAt, zone))}},
-				Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
+				Buttons: []ui.Button{editButton(r.ID), {Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 			}})
 		}
 		others, err := mineForOthers(ctx, tx, a, zone)

@@ -264,7 +264,7 @@ func mineForOthers(ctx context.Context, tx *store.Tx, a Actor, zone string) ([]u
 		outs = append(outs, ui.Out{To: ui.Actor(), Card: ui.Card{
 			Body:    append([]ui.Text{ui.T("ask_for.mine.request", "Name", nameOf(m), "Status", ui.T("status."+r.Status)), requestTitle(r)}, hiddenNote(r.Hidden)...),
 			Fields:  []ui.Field{{Label: ui.T("field.when"), Value: ui.T("value.window", "Window", window(r.StartsAt, r.EndsAt, zone))}},
-			Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
+			Buttons: []ui.Button{editButton(r.ID), {Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 		}})
 	}
 	for _, m := range people {

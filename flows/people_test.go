@@ -323,3 +323,33 @@ func TestForgetAPerson(t *testing.T) {
 		}
 	})
 }
+
+// The one who asked for someone else edits and reschedules the request as their own,
+// and hears the helper's answer; nobody else may.
+func TestAskerEditsARequestForSomeoneElse(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := setup(t, db)
+		board := bottest.To(askFor(h, nil), "#board")
+		gate := bottest.To(h.Press("bob", h.MustButton(board, flows.ActClaim)), "@alice")
+		h.Press("alice", h.MustButton(gate, flows.ActAcceptShare))
+		id := lastRequest(t, db)
+		if sent := h.Command("alice", "edit"); !bottest.Contains(sent, "Ride to chemotherapy", "[Edit]") {
+			t.Fatalf("alice's editable requests:\n%s", bottest.Dump(sent))
+		}
+		if sent := h.Command("carol", "edit", flows.Ref(id)); !bottest.Contains(sent, "Only the person who asked can change") {
+			t.Fatalf("carol opened the edit form of alice's mother's request:\n%s", bottest.Dump(sent))
+		}
+		sent := edit(t, h, "alice", id, map[string]string{"when": "friday 10:00", "until": "13:00"})
+		bob := bottest.To(sent, "@bob")
+		if !bottest.Contains(bob, "New time", "[I can't make it]") {
+			t.Fatalf("bob was not asked about the new time:\n%s", bottest.Dump(sent))
+		}
+		sent = h.Press("bob", h.MustButton(bob, flows.ActRescheduleNo))
+		if !bottest.Contains(bottest.To(sent, "@alice"), "Bob can't make the new time") {
+			t.Fatalf("alice was not told:\n%s", bottest.Dump(sent))
+		}
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM outbox WHERE member_id = ?`, beneficiaryID(t, db)); n != 0 {
+			t.Fatalf("%d messages were addressed to the person without an account", n)
+		}
+	})
+}

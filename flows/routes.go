@@ -33,5 +33,6 @@ func (s *Service) buildRoutes() Routes {
 	s.visitRoutes(&r)
 	s.proxyRoutes(&r)
 	s.linkRoutes(&r)
+	s.editRoutes(&r)
 	return r
 }

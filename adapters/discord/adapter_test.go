@@ -385,3 +385,39 @@ func TestResendIsNotDoubled(t *testing.T) {
 		t.Fatalf("second send = %q, %v; want the first message %q", second, err, first)
 	}
 }
+
+// Discord computes a member's permissions in the channel for every interaction: "Manage
+// Server" or Administrator make a platform administrator, nothing else does.
+func TestPlatformAdminFromPermissions(t *testing.T) {
+	cases := []struct {
+		name  string
+		bits  int64
+		admin bool
+	}{
+		{"no permissions", 0, false},
+		{"send messages only", 1 << 11, false},
+		{"manage server", 1 << 5, true},
+		{"administrator", 1 << 3, true},
+		{"manage channels is not enough", 1 << 4, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, Config{})
+			got := make(chan bot.Event, 1)
+			r.connect(bot.HandlerFunc(func(_ context.Context, ev bot.Event) (bot.Reply, error) {
+				got <- ev
+				return bot.Reply{}, nil
+			}))
+			r.srv.SetPermissions(testGuild, testUsers["alice"].ID, c.bits)
+			r.command("alice", "setup")
+			select {
+			case ev := <-got:
+				if ev.PlatformAdmin != c.admin {
+					t.Fatalf("permissions %#x: PlatformAdmin = %v, want %v", c.bits, ev.PlatformAdmin, c.admin)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("no event reached the bot")
+			}
+		})
+	}
+}

@@ -49,6 +49,11 @@ func (a *Adapter) event(i *discordgo.Interaction) (bot.Event, formRef, bool) {
 	ev := bot.Event{ID: "i:" + i.ID, Platform: Platform, Workspace: i.GuildID, ChannelID: i.ChannelID,
 		InDM: i.GuildID == "", Locale: string(i.Locale), ReceivedAt: time.Now()}
 	ev.UserID, ev.UserName = person(i)
+	// An interaction's member carries their permissions in this channel, overrides
+	// included: "Manage Server" (or Administrator) makes a platform administrator.
+	if i.Member != nil {
+		ev.PlatformAdmin = i.Member.Permissions&(discordgo.PermissionAdministrator|discordgo.PermissionManageGuild) != 0
+	}
 	var ref formRef
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:

@@ -71,9 +71,17 @@ func (f *fakeAPI) addUser(id, handle, displayName, realName string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.users[id] = map[string]any{"id": id, "team_id": "T1", "name": handle, "deleted": false, "real_name": realName,
-		"tz": "America/Toronto", "is_bot": false,
+		"tz": "America/Toronto", "is_bot": false, "is_admin": false, "is_owner": false, "is_primary_owner": false,
 		"profile": map[string]any{"display_name": displayName, "real_name": realName,
 			"display_name_normalized": displayName, "real_name_normalized": realName}}
+}
+
+// setAdmin makes a person an admin of the workspace (is_admin), or an owner (is_owner),
+// as users.info reports them.
+func (f *fakeAPI) setAdmin(id string, admin, owner bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.users[id]["is_admin"], f.users[id]["is_owner"] = admin, owner
 }
 
 // on replaces the answer to a method.

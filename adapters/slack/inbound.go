@@ -40,6 +40,15 @@ func event(id, team, user, userName, channel string) bot.Event {
 		ChannelID: channel, InDM: private(channel), ReceivedAt: time.Now()}
 }
 
+// personEvent starts a bot event by a person Slack has told about: their name and
+// whether they administer the workspace come from users.info.
+func (a *Adapter) personEvent(ctx context.Context, id, team, user, handle, channel string) bot.Event {
+	name, admin := a.person(ctx, user, handle)
+	ev := event(id, team, user, name, channel)
+	ev.PlatformAdmin = admin
+	return ev
+}
+
 // private reports whether a channel is a direct conversation (or no channel at all:
 // the App Home), where answers go to the person's DM with the bot.
 func private(channel string) bool { return channel == "" || strings.HasPrefix(channel, "D") }
@@ -97,7 +106,7 @@ func (a *Adapter) onEvents(ctx context.Context, h bot.Handler, raw []byte) answe
 			return answer{} // edits, joins, the bot's own messages
 		}
 		a.dms.Remember(e.User, e.Channel)
-		ev := event(p.EventID, p.TeamID, e.User, a.personName(ctx, e.User, ""), e.Channel)
+		ev := a.personEvent(ctx, p.EventID, p.TeamID, e.User, "", e.Channel)
 		ev.InDM = true
 		ev.Kind, ev.Text = bot.EventText, unescape(e.Text)
 		r := a.handle(ctx, h, ev)
@@ -130,7 +139,7 @@ func (a *Adapter) publishHome(ctx context.Context, user, lang string) {
 // alone is "help") and answers with the reply as an ephemeral message; a form opens as a
 // modal after the acknowledgement.
 func (a *Adapter) onCommand(ctx context.Context, h bot.Handler, c slack.SlashCommand) answer {
-	ev := event("cmd:"+c.TriggerID, c.TeamID, c.UserID, a.personName(ctx, c.UserID, c.UserName), c.ChannelID)
+	ev := a.personEvent(ctx, "cmd:"+c.TriggerID, c.TeamID, c.UserID, c.UserName, c.ChannelID)
 	ev.Kind = bot.EventCommand
 	words := strings.Fields(unescape(c.Text))
 	if len(words) == 0 {
@@ -205,14 +214,14 @@ func team(ic *slack.InteractionCallback) string {
 	return ic.View.TeamID
 }
 
-// userName is the name to show for the person in an interaction payload, which carries
-// their handle only.
-func (a *Adapter) userName(ctx context.Context, u slack.User) string {
+// userEvent starts a bot event from an interaction payload, which carries the person's
+// handle only.
+func (a *Adapter) userEvent(ctx context.Context, id, team string, u slack.User, channel string) bot.Event {
 	handle := u.Name
 	if handle == "" {
 		handle = u.Profile.DisplayName
 	}
-	return a.personName(ctx, u.ID, handle)
+	return a.personEvent(ctx, id, team, u.ID, handle, channel)
 }
 
 func (a *Adapter) onBlockActions(ctx context.Context, h bot.Handler, ic *slack.InteractionCallback) answer {
@@ -231,7 +240,7 @@ func (a *Adapter) onBlockActions(ctx context.Context, h bot.Handler, ic *slack.I
 	if ts == "" {
 		ts = ic.ActionTs
 	}
-	ev := event("act:"+ic.TriggerID+":"+ts, team(ic), ic.User.ID, a.userName(ctx, ic.User), channel)
+	ev := a.userEvent(ctx, "act:"+ic.TriggerID+":"+ts, team(ic), ic.User, channel)
 	ev.Locale = ic.User.Locale
 	ev.Kind, ev.Action = bot.EventButton, baseAction(act.ActionID)
 	if act.Type == "static_select" {
@@ -265,7 +274,7 @@ type viewUpdate struct {
 func (a *Adapter) onViewSubmission(ctx context.Context, h bot.Handler, ic *slack.InteractionCallback) answer {
 	meta := decodeMeta(ic.View.PrivateMetadata)
 	values := formValues(ic.View)
-	ev := event(a.viewEventID(ic.View, values), team(ic), ic.User.ID, a.userName(ctx, ic.User), meta.Channel)
+	ev := a.userEvent(ctx, a.viewEventID(ic.View, values), team(ic), ic.User, meta.Channel)
 	ev.Locale = ic.User.Locale
 	ev.Kind, ev.FormID, ev.FormPayload, ev.Values = bot.EventForm, ic.View.CallbackID, meta.Payload, values
 	r := a.handle(ctx, h, ev)
@@ -289,7 +298,7 @@ func (a *Adapter) onViewSubmission(ctx context.Context, h bot.Handler, ic *slack
 // message's text offered as the summary in the modal, which only the person sees. The
 // text goes nowhere else.
 func (a *Adapter) onAskShortcut(ctx context.Context, h bot.Handler, ic *slack.InteractionCallback) answer {
-	ev := event("shortcut:"+ic.TriggerID, team(ic), ic.User.ID, a.userName(ctx, ic.User), ic.Channel.ID)
+	ev := a.userEvent(ctx, "shortcut:"+ic.TriggerID, team(ic), ic.User, ic.Channel.ID)
 	ev.Locale = ic.User.Locale
 	ev.Kind, ev.Command = bot.EventCommand, "ask"
 	r := a.handle(ctx, h, ev)

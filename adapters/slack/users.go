@@ -25,9 +25,11 @@ const (
 	maxNames = 10000
 )
 
-// cachedName is a person's looked-up name; "" when the lookup failed.
+// cachedName is a person's looked-up name ("" when the lookup failed) and whether Slack
+// calls them an admin or owner of the workspace.
 type cachedName struct {
 	name    string
+	admin   bool
 	expires time.Time
 }
 
@@ -35,14 +37,21 @@ type cachedName struct {
 // real name on their profile or account, else handle (the handle also when users.info
 // fails or is slow).
 func (a *Adapter) personName(ctx context.Context, user, handle string) string {
+	name, _ := a.person(ctx, user, handle)
+	return name
+}
+
+// person is personName and whether the person is an admin or owner of the workspace
+// (false when the lookup failed: setting tend up is refused, never allowed, on doubt).
+func (a *Adapter) person(ctx context.Context, user, handle string) (name string, admin bool) {
 	if user == "" {
-		return handle
+		return handle, false
 	}
 	a.mu.Lock()
 	c, ok := a.names[user]
 	a.mu.Unlock()
 	if ok && time.Now().Before(c.expires) {
-		return orHandle(c.name, handle)
+		return orHandle(c.name, handle), c.admin
 	}
 	lctx, cancel := context.WithTimeout(ctx, nameTimeout)
 	u, err := a.api.GetUserInfoContext(lctx, user)
@@ -50,13 +59,13 @@ func (a *Adapter) personName(ctx context.Context, user, handle string) string {
 	if err != nil {
 		a.log.Debug("slack: looking up a person's name failed; showing their handle", "user", user, "err", apiError("users.info", err))
 		if ctx.Err() == nil { // not when the event itself was given up on
-			a.cacheName(user, "", time.Now().Add(nameRetryAfter))
+			a.cacheName(user, cachedName{expires: time.Now().Add(nameRetryAfter)})
 		}
-		return handle
+		return handle, false
 	}
-	name := profileName(u)
-	a.cacheName(user, name, time.Now().Add(nameTTL))
-	return orHandle(name, handle)
+	c = cachedName{name: profileName(u), admin: u.IsAdmin || u.IsOwner || u.IsPrimaryOwner, expires: time.Now().Add(nameTTL)}
+	a.cacheName(user, c)
+	return orHandle(c.name, handle), c.admin
 }
 
 // profileName is the name Slack shows for a person, "" when they have none.
@@ -81,7 +90,7 @@ func orHandle(name, handle string) string {
 
 // cacheName keeps a person's name. When the cache is full, expired names go first,
 // then, if it is still full, an arbitrary tenth of it (map order is random).
-func (a *Adapter) cacheName(user, name string, expires time.Time) {
+func (a *Adapter) cacheName(user string, c cachedName) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, ok := a.names[user]; !ok && len(a.names) >= maxNames {
@@ -100,5 +109,5 @@ func (a *Adapter) cacheName(user, name string, expires time.Time) {
 			}
 		}
 	}
-	a.names[user] = cachedName{name: name, expires: expires}
+	a.names[user] = c
 }

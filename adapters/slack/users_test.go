@@ -170,11 +170,11 @@ func TestNameCacheExpiresAndStaysBounded(t *testing.T) {
 
 	// A full cache drops expired names first, then makes room.
 	later := time.Now().Add(time.Hour)
-	a.cacheName("UOLD", "x", time.Now().Add(-time.Second))
+	a.cacheName("UOLD", cachedName{name: "x", expires: time.Now().Add(-time.Second)})
 	for i := range maxNames - 2 { // with U1 and UOLD, the cache is full
-		a.cacheName(fmt.Sprintf("U%05d", i), "x", later)
+		a.cacheName(fmt.Sprintf("U%05d", i), cachedName{name: "x", expires: later})
 	}
-	a.cacheName("UNEW", "y", later)
+	a.cacheName("UNEW", cachedName{name: "y", expires: later})
 	a.mu.Lock()
 	_, old := a.names["UOLD"]
 	n := len(a.names)
@@ -182,12 +182,51 @@ func TestNameCacheExpiresAndStaysBounded(t *testing.T) {
 	if old || n != maxNames {
 		t.Fatalf("after adding to a full cache: expired kept %v, %d names", old, n)
 	}
-	a.cacheName("UNEWER", "z", later)
+	a.cacheName("UNEWER", cachedName{name: "z", expires: later})
 	a.mu.Lock()
 	n = len(a.names)
 	newer := a.names["UNEWER"].name
 	a.mu.Unlock()
 	if n > maxNames-maxNames/10 || newer != "z" {
 		t.Fatalf("after evicting: %d names, newest %q", n, newer)
+	}
+}
+
+// Slack's users.info says who administers the workspace: admins and owners set tend up,
+// anyone else does not, and a failed lookup never counts as an admin.
+func TestPlatformAdminFromUsersInfo(t *testing.T) {
+	cases := []struct {
+		name         string
+		admin, owner bool
+		known        bool
+		want         bool
+	}{
+		{"member", false, false, true, false},
+		{"workspace admin", true, false, true, true},
+		{"owner", false, true, true, true},
+		{"lookup fails", false, false, false, false},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			user := fmt.Sprintf("U%d", 100+i)
+			if c.known {
+				f.addUser(user, "alice", "Alice", "Alice Tremblay")
+				f.setAdmin(user, c.admin, c.owner)
+			}
+			a := newTestAdapter(t, f, ModeHTTP, nil)
+			rec := &recorder{}
+			if w := serve(a.HTTPHandler(rec), slashCommand(f, user, "alice", "trig-admin")); w.Code != http.StatusOK {
+				t.Fatalf("status %d", w.Code)
+			}
+			a.bg.Wait()
+			evs := rec.got()
+			if len(evs) != 1 {
+				t.Fatalf("%d events", len(evs))
+			}
+			if evs[0].PlatformAdmin != c.want {
+				t.Fatalf("PlatformAdmin = %v, want %v", evs[0].PlatformAdmin, c.want)
+			}
+		})
 	}
 }

@@ -120,6 +120,7 @@ type Server struct {
 	users        map[string]User
 	channels     map[string]*channel
 	dmByUser     map[string]string
+	perms        map[string]int64 // "guild/user" -> permission bits in interactions
 	closedDMs    map[string]bool
 	members      map[string]map[string][]string // guild -> user -> roles
 	store        map[string]*storedMsg
@@ -167,6 +168,7 @@ func New(t testing.TB, o Options) *Server {
 		users:        map[string]User{},
 		channels:     map[string]*channel{},
 		dmByUser:     map[string]string{},
+		perms:        map[string]int64{},
 		closedDMs:    map[string]bool{},
 		members:      map[string]map[string][]string{},
 		store:        map[string]*storedMsg{},
@@ -414,6 +416,14 @@ func (s *Server) setMemberLocked(guildID string, u User, roles []string) {
 		s.members[guildID] = map[string][]string{}
 	}
 	s.members[guildID][u.ID] = append([]string{}, roles...)
+}
+
+// SetPermissions gives a member these permission bits (as Discord computes them for the
+// channel) in the interactions they make in a guild; 0x20 is "Manage Server".
+func (s *Server) SetPermissions(guildID, userID string, bits int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.perms[guildID+"/"+userID] = bits
 }
 
 // CloseDMs makes messages posted to the user's DM channel fail with 403

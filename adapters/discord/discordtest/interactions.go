@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 )
 
 // Interaction types.
@@ -63,7 +64,9 @@ func (s *Server) newInteractionLocked(typ int, guildID, channelID string, u User
 		p["guild_id"] = guildID
 		p["guild_locale"] = "en-US"
 		p["guild"] = map[string]any{"id": guildID, "locale": "en-US", "features": []any{}}
-		p["member"] = memberJSON(u, roles)
+		member := memberJSON(u, roles)
+		member["permissions"] = strconv.FormatInt(s.perms[guildID+"/"+u.ID], 10)
+		p["member"] = member
 		p["channel"] = map[string]any{"id": channelID, "type": 0, "guild_id": guildID, "name": "general",
 			"nsfw": false, "flags": 0, "permissions": defaultAppPermissions}
 		p["context"] = contextGuild
