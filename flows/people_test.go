@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tend-community/tend/bot"
 	"github.com/tend-community/tend/bot/bottest"
 	"github.com/tend-community/tend/bot/ui"
 	"github.com/tend-community/tend/flows"
@@ -139,6 +140,27 @@ func TestAskForSomeoneElse(t *testing.T) {
 		if !bottest.Contains(mine, "Your request for "+mumName, "Soup on Friday") ||
 			!bottest.Contains(mine, "You ask on behalf of "+mumName, mumRel, "[Forget "+mumName+"]") {
 			t.Fatalf("alice's mine:\n%s", bottest.Dump(mine))
+		}
+
+		// Alice declines a helper and cancels, for her mother, as for herself.
+		var soup bot.RenderedButton
+		for _, m := range h.Fake.History() {
+			if b, ok := m.Button(flows.ActClaim); ok && bottest.Where(m) == "#board" && strings.Contains(m.Text(), "Soup on Friday") {
+				soup = b
+			}
+		}
+		gate = bottest.To(h.Press("bob", soup), "@alice")
+		sent = h.Press("alice", h.MustButton(gate, flows.ActDecline))
+		if !bottest.Contains(bottest.To(sent, "~alice"), "Your request is open again") || !bottest.Contains(bottest.To(sent, "@bob"), "arranged another way") {
+			t.Fatalf("alice declining for her mother:\n%s", bottest.Dump(sent))
+		}
+		for _, m := range mine {
+			if b, ok := m.Button(flows.ActCancel); ok && strings.Contains(m.Text(), "Soup on Friday") {
+				sent = h.Press("alice", b)
+			}
+		}
+		if !bottest.Contains(sent, "Your request is cancelled") || !bottest.Contains(bottest.To(sent, "#board"), "No longer needed") {
+			t.Fatalf("alice cancelling for her mother:\n%s", bottest.Dump(sent))
 		}
 
 		// Nothing was ever addressed to the person, and their name is nowhere in clear.
