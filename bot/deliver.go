@@ -53,7 +53,13 @@ func (a *App) commit(ctx context.Context, tx *store.Tx, sc scene, res flows.Resu
 	var rows []store.OutboxRow
 	for _, o := range res.Outs {
 		if o.To.Kind == ui.ToActor {
-			msg := a.render(a.lang(sc), o.Card)
+			card, sealed, err := a.unseal(ctx, sc.actor.MemberID, sc.ev.InDM, o.Card)
+			if err != nil {
+				return reply, nil, err
+			}
+			// A reply that shows a sealed value is never stored, as one with private details.
+			reply.private = reply.private || sealed
+			msg := a.render(a.lang(sc), card)
 			if o.Card.Reveal != 0 {
 				// Only an undelivered direct message shown to its own reader gets here;
 				// reveal checks the viewer, and the reply is never stored.
@@ -140,7 +146,7 @@ type target struct {
 func (a *App) targets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target) ([]target, error) {
 	switch to.Kind {
 	case ui.ToMember:
-		return a.memberTargets(ctx, tx, sc, to.MemberID)
+		return a.memberTargets(ctx, tx, sc, to)
 	case ui.ToPartner:
 		return a.partnerTargets(ctx, tx, to.PartnerID)
 	case ui.ToBoard, ui.ToModerators, ui.ToAlerts:
@@ -172,10 +178,11 @@ func (a *App) targets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target)
 	return nil, fmt.Errorf("bot: cannot address %q through the outbox", to.Kind)
 }
 
-// memberTargets picks where to reach a member directly: their account on the platform
-// of the current event if they have one there, else their first account on a platform
-// tend is connected to.
-func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, member int64) ([]target, error) {
+// memberTargets picks where to reach a member directly: the account the target names,
+// else their account on the platform of the current event if they have one there, else
+// their first account on a platform tend is connected to.
+func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target) ([]target, error) {
+	member := to.MemberID
 	m, err := tx.Member(ctx, member)
 	if err != nil {
 		return nil, err
@@ -200,6 +207,9 @@ func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, member 
 	bestGone := false
 	for _, id := range ids {
 		if _, ok := a.adapters[id.Platform]; !ok {
+			continue
+		}
+		if to.Platform != "" && (id.Platform != to.Platform || id.PlatformUserID != to.UserID) {
 			continue
 		}
 		ws := ""
@@ -451,6 +461,10 @@ func (a *App) renderRow(ctx context.Context, r store.OutboxRow) (Delivery, error
 	var card ui.Card
 	if err := json.Unmarshal([]byte(r.Card), &card); err != nil {
 		return Delivery{}, fmt.Errorf("bot: outbox %d card: %w", r.ID, err)
+	}
+	card, _, err := a.unseal(ctx, r.MemberID.Int64, r.DestKind == string(DestDM), card)
+	if err != nil {
+		return Delivery{}, err
 	}
 	d := Delivery{Key: r.IdemKey, Msg: a.render(r.Lang, card),
 		To: Destination{Kind: DestKind(r.DestKind), Workspace: r.Workspace, ChannelID: r.ChannelID, UserID: r.UserID, UserName: r.UserName}}

@@ -39,6 +39,9 @@ func (a *App) arg(lang string, v any) any {
 	case string:
 		// Plain strings from flows are treated as untrusted too: better safe than pinged.
 		return Sanitize(x)
+	case ui.Sealed:
+		// Opened before rendering (unseal); one that was not stays withheld.
+		return a.localize(lang, ui.T("sealed.withheld"))
 	default:
 		return v
 	}

@@ -317,8 +317,8 @@ var dynamicIDs = []struct {
 	{regexp.MustCompile(`"time\.weekday\."\s*\+`), "time.weekday.", numbers(0, 6)},
 	{regexp.MustCompile(`"time\.month\."\s*\+`), "time.month.", numbers(1, 12)},
 	{regexp.MustCompile(`"cli\.usage\."\s*\+`), "cli.usage.", []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "audit", "keys", "backup", "version", "help"}},
-	{regexp.MustCompile(`"discord\.cmd\."\s*\+`), "discord.cmd.", []string{"tend", "help", "ask", "offer", "volunteer", "mine", "privacy", "vet", "cancel", "worried", "flag", "queue", "case", "partners", "audit", "unsuspend", "edit", "setup", "settings"}},
-	{regexp.MustCompile(`"discord\.opt\."\s*\+`), "discord.opt.", []string{"volunteer.state", "vet.member", "vet.note", "worried.member", "worried.reason", "flag.what", "flag.which", "flag.reason", "case.number", "partners.action", "partners.name", "audit.member", "audit.since", "audit.until", "unsuspend.member", "edit.request", "setup.channel"}},
+	{regexp.MustCompile(`"discord\.cmd\."\s*\+`), "discord.cmd.", []string{"tend", "help", "ask", "offer", "volunteer", "mine", "privacy", "vet", "cancel", "worried", "flag", "queue", "case", "partners", "audit", "unsuspend", "edit", "setup", "settings", "ask-for", "forget-person", "link", "unlink"}},
+	{regexp.MustCompile(`"discord\.opt\."\s*\+`), "discord.opt.", []string{"volunteer.state", "vet.member", "vet.note", "worried.member", "worried.reason", "flag.what", "flag.which", "flag.reason", "case.number", "partners.action", "partners.name", "audit.member", "audit.since", "audit.until", "unsuspend.member", "edit.request", "setup.channel", "forget-person.which", "link.code"}},
 	{regexp.MustCompile(`"discord\.choice\."\s*\+`), "discord.choice.", []string{"volunteer.pause", "volunteer.resume", "worried.wellbeing", "worried.safety", "worried.health", "worried.other", "flag.request", "flag.offer", "flag.member", "flag.unsafe", "flag.inappropriate", "flag.spam", "flag.other", "partners.list", "partners.add", "partners.remove", "setup.moderators", "setup.alerts"}},
 	{regexp.MustCompile(`"case\.seen\."\s*\+`), "case.seen.", []string{"ask", "offer", "dialogue", "board", "talk", "other"}},
 	{regexp.MustCompile(`"tier\."\s*\+`), "tier.", []string{"distress", "ideation", "imminent"}},
@@ -327,6 +327,7 @@ var dynamicIDs = []struct {
 	{regexp.MustCompile(`"referral\.basis\."\s*\+`), "referral.basis.", []string{"consent", "emergency"}},
 	{regexp.MustCompile(`"referral\.card_basis\."\s*\+`), "referral.card_basis.", []string{"consent", "emergency"}},
 	{regexp.MustCompile(`"language\."\s*\+`), "language.", []string{"en", "fr"}},
+	{regexp.MustCompile(`"link\.platform\."\s*\+`), "link.platform.", []string{"discord", "slack", "mattermost", "console"}},
 	// msg + "_already", with msg one of these two.
 	{regexp.MustCompile(`"volunteer\.(?:paused|resumed)"`), "volunteer.", []string{"paused", "resumed", "paused_already", "resumed_already"}},
 }

@@ -51,88 +51,111 @@ func categoryOptions(cats []store.Category) []ui.Option {
 // Ask records a request from a submitted ask form, posts its public part to the board
 // and tells matching volunteers privately. Bad input changes nothing.
 func (s *Service) Ask(ctx context.Context, a Actor, in map[string]string) (Result, error) {
-	return s.memberRun(ctx, a, func(tx *store.Tx) (Result, error) {
-		c, loc, err := community(ctx, tx, a.CommunityID)
-		if err != nil {
-			return Result{}, err
+	return s.memberRun(ctx, a, func(tx *store.Tx) (Result, error) { return s.ask(ctx, tx, a, in, FormAsk) })
+}
+
+// ask records a request from the ask form, or from the ask-for form (FormAskFor) for a
+// person without a platform account whom the actor speaks for (flows/people.go).
+func (s *Service) ask(ctx context.Context, tx *store.Tx, a Actor, in map[string]string, form string) (Result, error) {
+	c, loc, err := community(ctx, tx, a.CommunityID)
+	if err != nil {
+		return Result{}, err
+	}
+	v := newValues(in)
+	var person *store.Person
+	if form == FormAskFor {
+		p, agreed := askForPerson(v)
+		if !agreed {
+			// Without the person's agreement nothing is kept, and the asker hears why.
+			return reply("ask_for.not_agreed"), nil
 		}
-		v := newValues(in)
-		cat := strings.ToLower(v.text("category", true, 40))
-		helpers := 1
-		if cat != "" {
-			if c, err := tx.Category(ctx, a.CommunityID, cat); err != nil {
-				if !isNotFound(err) {
-					return Result{}, err
-				}
-				v.fail("category", "error.category")
-			} else {
-				helpers = c.Helpers
-			}
-		}
-		whenIn := v.text("when", true, 40)
-		untilIn := v.text("until", false, 40)
-		var start, end time.Time
-		if whenIn != "" {
-			start, end, err = ParseWindow(whenIn, untilIn, s.db.Now(), loc)
-			if err != nil {
-				v.whenError("when", "until", err)
-			}
-		}
-		area := v.text("area", true, MaxArea)
-		summary := v.text("summary", true, MaxSummary)
-		priv := store.Private{
-			Address: v.text("address", false, MaxAddress),
-			Phone:   v.text("phone", false, MaxPhone),
-			Notes:   v.long("notes", MaxNotes),
-		}
-		show := v.choice("show_name", Anonymous, Anonymous, ShowName) == ShowName
-		share := v.choice("may_share", No, Yes, No) == Yes
-		follow := v.choice("follow_up", No, Yes, No) == Yes
-		if len(v.errs) > 0 {
-			return Result{Errors: v.errs}, nil
-		}
-		if !released(ctx) {
-			// A crisis signal holds the request: the person is answered first, privately.
-			if tier := s.screen(a.CommunityID, summary, area, priv.Notes); tier != "" {
-				return s.signal(ctx, tx, a, tier, "ask", &heldForm{Form: FormAsk, Values: in})
-			}
-		}
-		id, err := tx.CreateRequest(ctx, store.NewRequest{
-			CommunityID: a.CommunityID, RequesterID: a.MemberID, Category: cat, Summary: summary, Area: area,
-			StartsAt: start.Unix(), EndsAt: end.Unix(), ShowName: show, MayShare: share, Slots: 1, Capacity: helpers, Private: priv,
-		})
-		if err != nil {
-			return Result{}, err
-		}
-		if follow {
-			if _, err := tx.GrantScopedConsent(ctx, a.MemberID, store.PurposeFollowUp, store.Scope{Request: id}, a.evidence("ask.follow_up")); err != nil {
+		person = &p
+	}
+	cat := strings.ToLower(v.text("category", true, 40))
+	helpers := 1
+	if cat != "" {
+		if c, err := tx.Category(ctx, a.CommunityID, cat); err != nil {
+			if !isNotFound(err) {
 				return Result{}, err
 			}
+			v.fail("category", "error.category")
+		} else {
+			helpers = c.Helpers
 		}
-		if err := s.audit(ctx, tx, a, "request.created", "request:"+ref(id), "category="+cat); err != nil {
-			return Result{}, err
+	}
+	whenIn := v.text("when", true, 40)
+	untilIn := v.text("until", false, 40)
+	var start, end time.Time
+	if whenIn != "" {
+		start, end, err = ParseWindow(whenIn, untilIn, s.db.Now(), loc)
+		if err != nil {
+			v.whenError("when", "until", err)
 		}
-		r, err := tx.Request(ctx, id)
+	}
+	area := v.text("area", true, MaxArea)
+	summary := v.text("summary", true, MaxSummary)
+	priv := store.Private{
+		Address: v.text("address", false, MaxAddress),
+		Phone:   v.text("phone", false, MaxPhone),
+		Notes:   v.long("notes", MaxNotes),
+	}
+	show := v.choice("show_name", Anonymous, Anonymous, ShowName) == ShowName
+	share := v.choice("may_share", No, Yes, No) == Yes
+	follow := v.choice("follow_up", No, Yes, No) == Yes
+	if len(v.errs) > 0 {
+		return Result{Errors: v.errs}, nil
+	}
+	if !released(ctx) {
+		// A crisis signal holds the request: the person is answered first, privately.
+		if tier := s.screen(a.CommunityID, summary, area, priv.Notes); tier != "" {
+			return s.signal(ctx, tx, a, tier, "ask", &heldForm{Form: form, Values: in})
+		}
+	}
+	requester, evidence, detail := a.MemberID, a.evidence("ask.follow_up"), "category="+cat
+	var forWhom []ui.Text
+	if person != nil {
+		m, err := s.beneficiary(ctx, tx, a, *person)
 		if err != nil {
 			return Result{}, err
 		}
-		var res Result
-		res.add(ui.Out{To: ui.Actor(), Card: ui.Card{
-			Title:   ui.T("ask.posted.title"),
-			Body:    []ui.Text{requestTitle(r), ui.T("ask.posted.body")},
-			Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(id), Style: ui.StyleDanger}},
-		}})
-		board, err := boardRequest(ctx, tx, r, c.Timezone)
-		if err != nil {
-			return Result{}, err
-		}
-		res.add(board)
-		notices, err := matchNotices(ctx, tx, r, c.Timezone)
-		if err != nil {
-			return Result{}, err
-		}
-		res.add(notices...)
-		res.Jobs = askJobs(r, tx.Now())
-		return res, nil
+		requester, evidence, detail = m.ID, statedBy(a), detail+" for=member:"+ref(m.ID)
+		forWhom = []ui.Text{ui.T("ask_for.posted", "Name", nameOf(m))}
+	}
+	id, err := tx.CreateRequest(ctx, store.NewRequest{
+		CommunityID: a.CommunityID, RequesterID: requester, Category: cat, Summary: summary, Area: area,
+		StartsAt: start.Unix(), EndsAt: end.Unix(), ShowName: show, MayShare: share, Slots: 1, Capacity: helpers, Private: priv,
 	})
+	if err != nil {
+		return Result{}, err
+	}
+	if follow {
+		if _, err := tx.GrantScopedConsent(ctx, requester, store.PurposeFollowUp, store.Scope{Request: id}, evidence); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := s.audit(ctx, tx, a, "request.created", "request:"+ref(id), detail); err != nil {
+		return Result{}, err
+	}
+	r, err := tx.Request(ctx, id)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	res.add(ui.Out{To: ui.Actor(), Card: ui.Card{
+		Title:   ui.T("ask.posted.title"),
+		Body:    append(append([]ui.Text{requestTitle(r)}, forWhom...), ui.T("ask.posted.body")),
+		Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(id), Style: ui.StyleDanger}},
+	}})
+	board, err := boardRequest(ctx, tx, r, c.Timezone)
+	if err != nil {
+		return Result{}, err
+	}
+	res.add(board)
+	notices, err := matchNotices(ctx, tx, r, c.Timezone)
+	if err != nil {
+		return Result{}, err
+	}
+	res.add(notices...)
+	res.Jobs = askJobs(r, tx.Now())
+	return res, nil
 }

@@ -135,7 +135,7 @@ func (s *Service) AuditView(ctx context.Context, a Actor, args []string) (Result
 				return Result{}, false, err
 			}
 			f.Member, subject = m.ID, "member:"+ref(m.ID)
-			head.Body = append(head.Body, ui.T("mod.audit.about", "Name", ui.UserText(m.DisplayName)))
+			head.Body = append(head.Body, ui.T("mod.audit.about", "Name", nameOf(m)))
 		}
 		if since != "" {
 			head.Body = append(head.Body, ui.T("mod.audit.since", "Date", since))

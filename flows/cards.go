@@ -45,7 +45,7 @@ func window(start, end int64, zone string) ui.Window {
 // requesterLabel names the requester on public cards only if they chose to be named.
 func requesterLabel(r store.Request, m store.Member) any {
 	if r.ShowName {
-		return ui.UserText(m.DisplayName)
+		return nameOf(m)
 	}
 	return ui.T("request.neighbour")
 }
@@ -150,6 +150,12 @@ func matchNotices(ctx context.Context, tx *store.Tx, r store.Request, zone strin
 	if err != nil {
 		return nil, err
 	}
+	// Whoever asked for someone else is not told about their own request either.
+	asker, err := speaker(ctx, tx, r.RequesterID)
+	if err != nil {
+		return nil, err
+	}
+	exclude = append(exclude, asker)
 	slots, err := tx.SlotsOfRequest(ctx, r.ID)
 	if err != nil || len(slots) == 0 {
 		return nil, err

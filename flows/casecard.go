@@ -132,7 +132,7 @@ func memberLabel(ctx context.Context, tx *store.Tx, id int64) (ui.Text, error) {
 	if err != nil {
 		return ui.Text{}, err
 	}
-	return ui.T("value.text", "Text", ui.UserText(m.DisplayName)), nil
+	return ui.T("value.text", "Text", nameOf(m)), nil
 }
 
 // stamp is a moment in the community's zone, written the same in every language.

@@ -16,7 +16,11 @@ func (s *Service) Done(ctx context.Context, a Actor, claimID int64) (Result, err
 			return reply("error.gone"), false, err
 		}
 		r, c := cc.request, cc.claim
-		if a.MemberID != r.RequesterID && a.MemberID != c.MemberID {
+		own, err := speaksFor(ctx, tx, a.MemberID, r.RequesterID)
+		if err != nil {
+			return Result{}, false, err
+		}
+		if !own && a.MemberID != c.MemberID {
 			return reply("done.not_yours"), false, nil
 		}
 		switch c.State {
@@ -39,7 +43,9 @@ func (s *Service) Done(ctx context.Context, a Actor, claimID int64) (Result, err
 		}
 		other := c.MemberID
 		if a.MemberID == c.MemberID {
-			other = r.RequesterID
+			if other, err = speaker(ctx, tx, r.RequesterID); err != nil {
+				return Result{}, false, err
+			}
 		}
 		me, err := tx.Member(ctx, a.MemberID)
 		if err != nil {
@@ -98,8 +104,8 @@ func (s *Service) Cancel(ctx context.Context, a Actor, requestID int64) (Result,
 		if err != nil {
 			return Result{}, false, err
 		}
-		if r.RequesterID != a.MemberID {
-			return reply("cancel.not_yours"), false, nil
+		if own, err := speaksFor(ctx, tx, a.MemberID, r.RequesterID); err != nil || !own {
+			return reply("cancel.not_yours"), false, err
 		}
 		switch r.Status {
 		case "cancelled":
@@ -200,8 +206,16 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, claimID int64) (Result,
 			return Result{}, false, err
 		}
 		res := reply("withdraw.thanks")
-		res.add(ui.Out{To: ui.Member(r.RequesterID), Card: ui.Card{
-			Body:    []ui.Text{ui.T("withdraw.requester", "Name", ui.UserText(me.DisplayName), "Summary", ui.UserText(r.Summary))},
+		to, err := toRequester(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		note, err := requesterNote(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		res.add(ui.Out{To: to, Card: ui.Card{
+			Body:    append(note, ui.T("withdraw.requester", "Name", ui.UserText(me.DisplayName), "Summary", ui.UserText(r.Summary))),
 			Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 		}})
 		board, err := boardRequest(ctx, tx, r, cc.zone)

@@ -94,6 +94,10 @@ func (s *Service) Claim(ctx context.Context, a Actor, slotID int64) (Result, err
 			// A button from another community (or a forged one): nothing to see here.
 			return reply("error.gone"), false, nil
 		}
+		own, err := speaksFor(ctx, tx, a.MemberID, r.RequesterID)
+		if err != nil {
+			return Result{}, false, err
+		}
 		switch {
 		case r.Hidden:
 			return reply("claim.closed"), false, nil
@@ -103,7 +107,7 @@ func (s *Service) Claim(ctx context.Context, a Actor, slotID int64) (Result, err
 			return reply("claim.taken"), false, nil
 		case r.Status != "open":
 			return reply("claim.closed"), false, nil
-		case r.RequesterID == a.MemberID:
+		case own:
 			return reply("claim.own"), false, nil
 		}
 		if why, err := mayHelp(ctx, tx, a, r.Category); err != nil || why != "" {
@@ -140,9 +144,17 @@ func (s *Service) Claim(ctx context.Context, a Actor, slotID int64) (Result, err
 		// An anonymous requester stays anonymous until they accept this helper.
 		res := reply("claim.thanks_anon")
 		if r.ShowName {
-			res = reply("claim.thanks", "Name", ui.UserText(requester.DisplayName))
+			res = reply("claim.thanks", "Name", nameOf(requester))
 		}
-		res.add(ui.Out{To: ui.Member(r.RequesterID), Card: acceptCard(r, helper, claimID, !priv.Empty(), com.Timezone)})
+		to, err := toRequester(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		gate := acceptCard(r, helper, claimID, !priv.Empty(), com.Timezone)
+		if requester.IsBeneficiary() {
+			forSomeoneElse(&gate, requester, helper)
+		}
+		res.add(ui.Out{To: to, Card: gate})
 		board, err := boardRequest(ctx, tx, r, com.Timezone)
 		if err != nil {
 			return Result{}, false, err
@@ -191,8 +203,8 @@ func (s *Service) Accept(ctx context.Context, a Actor, claimID int64, share bool
 			return reply("error.gone"), false, err
 		}
 		r := cc.request
-		if r.RequesterID != a.MemberID {
-			return reply("accept.not_yours"), false, nil
+		if own, err := speaksFor(ctx, tx, a.MemberID, r.RequesterID); err != nil || !own {
+			return reply("accept.not_yours"), false, err
 		}
 		if r.PausedAt.Valid && (r.Status == "open" || r.Status == "matched") {
 			return reply("departure.accept.paused"), false, nil
@@ -232,7 +244,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, claimID int64, share bool
 			return Result{}, false, err
 		}
 		helperCard := ui.Card{
-			Title:   ui.T("match.helper.title", "Name", ui.UserText(requester.DisplayName)),
+			Title:   ui.T("match.helper.title", "Name", nameOf(requester)),
 			Body:    []ui.Text{requestTitle(r)},
 			Fields:  []ui.Field{{Label: ui.T("field.when"), Value: ui.T("value.window", "Window", window(r.StartsAt, r.EndsAt, cc.zone))}, {Label: ui.T("field.area"), Value: ui.T("value.text", "Text", ui.UserText(r.Area))}},
 			Buttons: []ui.Button{{Label: ui.T("button.done"), Action: ActDone, Payload: ref(cc.claim.ID), Style: ui.StylePrimary}, {Label: ui.T("button.withdraw"), Action: ActWithdraw, Payload: ref(cc.claim.ID)}},
@@ -240,31 +252,33 @@ func (s *Service) Accept(ctx context.Context, a Actor, claimID int64, share bool
 		action := "claim.accepted"
 		switch {
 		case share && !priv.Empty():
-			consent, err := tx.GrantScopedConsent(ctx, a.MemberID, store.PurposeShareDetails,
-				store.Scope{Request: r.ID, Member: helper.ID}, a.evidence(ActAcceptShare))
+			// The consent and the disclosure are the requester's, also when the one who
+			// accepts speaks for them.
+			consent, err := tx.GrantScopedConsent(ctx, r.RequesterID, store.PurposeShareDetails,
+				store.Scope{Request: r.ID, Member: helper.ID}, consentEvidence(a, r.RequesterID, ActAcceptShare))
 			if err != nil {
 				return Result{}, false, err
 			}
-			d, err := tx.AddDisclosure(ctx, store.Disclosure{CommunityID: r.CommunityID, SubjectMemberID: a.MemberID,
+			d, err := tx.AddDisclosure(ctx, store.Disclosure{CommunityID: r.CommunityID, SubjectMemberID: r.RequesterID,
 				ViewerMemberID: helper.ID, RequestID: nullInt(r.ID), ClaimID: nullInt(cc.claim.ID), Fields: priv.Fields(),
 				Basis: "consent", ConsentID: nullInt(consent)})
 			if err != nil {
 				return Result{}, false, err
 			}
-			helperCard.Body = append(helperCard.Body, ui.T("match.helper.shared", "Name", ui.UserText(requester.DisplayName)))
+			helperCard.Body = append(helperCard.Body, ui.T("match.helper.shared", "Name", nameOf(requester)))
 			helperCard.Reveal = d
 			action = "claim.accepted_shared"
 		case priv.Empty():
 			helperCard.Body = append(helperCard.Body, ui.T("match.helper.nothing_private"))
 		default:
-			helperCard.Body = append(helperCard.Body, ui.T("match.helper.not_shared", "Name", ui.UserText(requester.DisplayName)))
+			helperCard.Body = append(helperCard.Body, ui.T("match.helper.not_shared", "Name", nameOf(requester)))
 		}
 		if err := s.audit(ctx, tx, a, action, "claim:"+ref(cc.claim.ID), "request="+ref(r.ID)); err != nil {
 			return Result{}, false, err
 		}
 		requesterCard := ui.Card{
 			Title:   ui.T("match.requester.title", "Name", ui.UserText(helper.DisplayName)),
-			Body:    []ui.Text{requestTitle(r), ui.T(sharedNote(share && !priv.Empty()), "Name", ui.UserText(helper.DisplayName))},
+			Body:    append(forNote(requester), requestTitle(r), ui.T(sharedNote(share && !priv.Empty()), "Name", ui.UserText(helper.DisplayName))),
 			Buttons: []ui.Button{{Label: ui.T("button.done"), Action: ActDone, Payload: ref(cc.claim.ID)}, {Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 		}
 		visit, err := s.visitAccepted(ctx, tx, cc, requester, helper, &helperCard, &requesterCard)
@@ -301,8 +315,8 @@ func (s *Service) Decline(ctx context.Context, a Actor, claimID int64) (Result, 
 			return reply("error.gone"), false, err
 		}
 		r := cc.request
-		if r.RequesterID != a.MemberID {
-			return reply("accept.not_yours"), false, nil
+		if own, err := speaksFor(ctx, tx, a.MemberID, r.RequesterID); err != nil || !own {
+			return reply("accept.not_yours"), false, err
 		}
 		if r.Status != "open" && r.Status != "matched" {
 			return reply("claim.closed"), false, nil

@@ -81,6 +81,8 @@ func (s *Service) postHeld(ctx context.Context, tx *store.Tx, a Actor, c store.E
 	switch h.Form {
 	case FormOffer:
 		res, err = s.Offer(jctx, a, h.Values)
+	case FormAskFor:
+		res, err = s.AskFor(jctx, a, h.Values)
 	case FormEdit:
 		res, err = s.Edit(jctx, a, h.Payload, h.Values)
 	default:

@@ -58,9 +58,12 @@ func editable(ctx context.Context, tx *store.Tx, a Actor, id int64) (store.Reque
 		return r, "", err
 	case r.CommunityID != a.CommunityID:
 		return r, "error.gone", nil
-	case r.RequesterID != a.MemberID:
-		return r, "edit.not_yours", nil
-	case r.Status != "open" && r.Status != "matched":
+	}
+	// The one who asked for someone else edits their request as their own.
+	if own, err := speaksFor(ctx, tx, a.MemberID, r.RequesterID); err != nil || !own {
+		return r, "edit.not_yours", err
+	}
+	if r.Status != "open" && r.Status != "matched" {
 		return r, "edit.closed", nil
 	}
 	return r, "", nil
@@ -89,6 +92,11 @@ func (s *Service) EditCommand(ctx context.Context, a Actor, args []string) (Resu
 		if err != nil {
 			return err
 		}
+		others, err := tx.RequestsFor(ctx, a.MemberID)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, others...)
 		if len(reqs) == 0 {
 			res = reply("edit.none")
 			return nil

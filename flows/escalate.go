@@ -340,7 +340,7 @@ func caseSubject(ctx context.Context, tx *store.Tx, c store.Escalation) (ui.Text
 		if err != nil {
 			return ui.Text{}, err
 		}
-		return ui.T("value.text", "Text", ui.UserText(m.DisplayName)), nil
+		return ui.T("value.text", "Text", nameOf(m)), nil
 	}
 	return ui.T("case.not_member", "Platform", ui.UserText(c.Platform), "ID", ui.UserText(c.PlatformUserID)), nil
 }

@@ -263,9 +263,17 @@ func (s *Service) Expire(ctx context.Context, requestID int64) (Result, error) {
 		if err := tx.Audit(ctx, r.CommunityID, 0, "request.expired", "request:"+ref(r.ID), ""); err != nil {
 			return Result{}, false, err
 		}
-		res.add(ui.Out{To: ui.Member(r.RequesterID), Card: ui.Card{
+		to, err := toRequester(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		note, err := requesterNote(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		res.add(ui.Out{To: to, Card: ui.Card{
 			Title:   ui.T("job.expire.title"),
-			Body:    []ui.Text{ui.T("job.expire.requester", "Summary", ui.UserText(r.Summary))},
+			Body:    append(note, ui.T("job.expire.requester", "Summary", ui.UserText(r.Summary))),
 			Buttons: []ui.Button{{Label: ui.T("button.ask"), Action: ActAsk, Style: ui.StylePrimary}},
 		}})
 		board, err := boardRequest(ctx, tx, r, zone)
@@ -309,13 +317,17 @@ func (s *Service) Remind(ctx context.Context, claimID int64) (Result, error) {
 		var res Result
 		res.add(ui.Out{To: ui.Member(helper.ID), Card: ui.Card{
 			Title:   title,
-			Body:    []ui.Text{requestTitle(r), ui.T("job.remind.helper", "Name", ui.UserText(requester.DisplayName))},
+			Body:    []ui.Text{requestTitle(r), ui.T("job.remind.helper", "Name", nameOf(requester))},
 			Fields:  fields,
 			Buttons: []ui.Button{{Label: ui.T("button.done"), Action: ActDone, Payload: ref(c.ID)}, {Label: ui.T("button.withdraw"), Action: ActWithdraw, Payload: ref(c.ID)}},
 		}})
-		res.add(ui.Out{To: ui.Member(requester.ID), Card: ui.Card{
+		to, err := toRequester(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		res.add(ui.Out{To: to, Card: ui.Card{
 			Title:   title,
-			Body:    []ui.Text{requestTitle(r), ui.T("job.remind.requester", "Name", ui.UserText(helper.DisplayName))},
+			Body:    append(forNote(requester), requestTitle(r), ui.T("job.remind.requester", "Name", ui.UserText(helper.DisplayName))),
 			Fields:  fields,
 			Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 		}})
@@ -337,9 +349,17 @@ func (s *Service) FollowUp(ctx context.Context, requestID int64) (Result, error)
 		if err := tx.Audit(ctx, r.CommunityID, 0, "request.followed_up", "request:"+ref(r.ID), "basis=consent"); err != nil {
 			return Result{}, false, err
 		}
-		return Result{Outs: []ui.Out{{To: ui.Member(r.RequesterID), Card: ui.Card{
+		to, err := toRequester(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		note, err := requesterNote(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		return Result{Outs: []ui.Out{{To: to, Card: ui.Card{
 			Title:   ui.T("job.follow_up.title"),
-			Body:    []ui.Text{ui.T("job.follow_up.body", "Summary", ui.UserText(r.Summary))},
+			Body:    append(note, ui.T("job.follow_up.body", "Summary", ui.UserText(r.Summary))),
 			Buttons: []ui.Button{{Label: ui.T("button.ask"), Action: ActAsk, Style: ui.StylePrimary}},
 		}}}}, true, nil
 	})

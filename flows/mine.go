@@ -49,6 +49,11 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 			}
 			res.add(ui.Out{To: ui.Actor(), Card: card})
 		}
+		others, err := mineForOthers(ctx, tx, a, zone)
+		if err != nil {
+			return err
+		}
+		res.add(others...)
 		for _, cl := range claims {
 			sl, err := tx.Slot(ctx, cl.SlotID)
 			if err != nil {
@@ -86,6 +91,11 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 			return err
 		}
 		res.add(vetting...)
+		links, err := mineLinks(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		res.add(links...)
 		return nil
 	})
 	return res, err

@@ -237,7 +237,12 @@ func (s *Service) Contact(ctx context.Context, a Actor, payload, _ string) (Resu
 			return Result{}, false, err
 		}
 		res := reply("mod.contact.done", "Name", name)
-		res.add(ui.Out{To: ui.Member(e.MemberID.Int64), Card: ui.Card{
+		// A person without an account is reached through the member who speaks for them.
+		to, err := speaker(ctx, tx, e.MemberID.Int64)
+		if err != nil {
+			return Result{}, false, err
+		}
+		res.add(ui.Out{To: ui.Member(to), Card: ui.Card{
 			Title: ui.T("mod.contact.title", "Community", ui.UserText(c.Name)),
 			Body:  []ui.Text{ui.T("mod.contact.body")},
 		}})
@@ -422,7 +427,9 @@ func (s *Service) Suspension(ctx context.Context, a Actor) (res Result, stop boo
 // the privacy notice and their own data.
 func SuspensionExempt(command string) bool {
 	switch strings.ToLower(command) {
-	case "privacy", "confidentialite", "confidentialité", "mine", "my", "moi":
+	case "privacy", "confidentialite", "confidentialité", "mine", "my", "moi",
+		// Forgetting a person one asked for, and unlinking an account, are about one's data.
+		"forget-person", "oublier-personne", "unlink", "delier", "délier":
 		return true
 	}
 	return false

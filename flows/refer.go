@@ -116,8 +116,13 @@ func (s *Service) CaseRefer(ctx context.Context, a Actor, _, value string) (Resu
 		if err != nil {
 			return Result{}, err
 		}
-		res := reply("referral.asked", "Name", ui.UserText(m.DisplayName), "Partner", ui.UserText(p.Name))
-		res.add(ui.Out{To: ui.Member(m.ID), Card: ui.Card{
+		res := reply("referral.asked", "Name", nameOf(m), "Partner", ui.UserText(p.Name))
+		// A person without an account is asked through the member who speaks for them.
+		to, err := speaker(ctx, tx, m.ID)
+		if err != nil {
+			return Result{}, err
+		}
+		res.add(ui.Out{To: ui.Member(to), Card: ui.Card{
 			Title: ui.T("referral.ask_title"),
 			Body: []ui.Text{
 				ui.T("referral.ask_body", "Moderator", ui.UserText(a.Name), "Partner", ui.UserText(p.Name), "Kind", ui.T("partner.kind."+partnerKind(p.Kind))),
@@ -139,11 +144,14 @@ func (s *Service) CaseRefer(ctx context.Context, a Actor, _, value string) (Resu
 func (s *Service) ReferralAnswer(ctx context.Context, a Actor, payload string, yes bool) (Result, error) {
 	return s.memberRun(ctx, a, func(tx *store.Tx) (Result, error) {
 		r, err := tx.Referral(ctx, ID(payload))
-		if isNotFound(err) || (err == nil && (!r.MemberID.Valid || r.MemberID.Int64 != a.MemberID)) {
+		if isNotFound(err) || (err == nil && !r.MemberID.Valid) {
 			return reply("crisis.not_yours"), nil
 		}
 		if err != nil {
 			return Result{}, err
+		}
+		if own, err := speaksFor(ctx, tx, a.MemberID, r.MemberID.Int64); err != nil || !own {
+			return reply("crisis.not_yours"), err
 		}
 		p, err := tx.Partner(ctx, r.PartnerID)
 		if err != nil {
@@ -173,7 +181,8 @@ func (s *Service) ReferralAnswer(ctx context.Context, a Actor, payload string, y
 				ui.T("referral.declined_mods", "Name", ui.UserText(a.Name), "Partner", ui.UserText(p.Name), "Case", r.EscalationID)}}})
 			return res, nil
 		}
-		consent, err := tx.GrantScopedConsent(ctx, a.MemberID, store.PurposeShareWithPartner, store.Scope{Member: p.ID}, a.evidence("referral.consent"))
+		consent, err := tx.GrantScopedConsent(ctx, r.MemberID.Int64, store.PurposeShareWithPartner, store.Scope{Member: p.ID},
+			consentEvidence(a, r.MemberID.Int64, "referral.consent"))
 		if err != nil {
 			return Result{}, err
 		}
@@ -216,7 +225,7 @@ func (s *Service) sendReferral(ctx context.Context, tx *store.Tx, a Actor, r sto
 		return Result{}, err
 	}
 	res.add(ui.Out{To: ui.Moderators(p.CommunityID), Card: ui.Card{Body: []ui.Text{
-		ui.T("referral.sent_mods", "Name", ui.UserText(m.DisplayName), "Partner", ui.UserText(p.Name), "Case", r.EscalationID,
+		ui.T("referral.sent_mods", "Name", nameOf(m), "Partner", ui.UserText(p.Name), "Case", r.EscalationID,
 			"Basis", ui.T("referral.basis."+r.Basis))}}})
 	c, err := tx.Escalation(ctx, r.EscalationID)
 	if err != nil {
@@ -241,7 +250,12 @@ func referralCard(ctx context.Context, tx *store.Tx, r store.Referral) (ui.Card,
 	if err != nil {
 		return ui.Card{}, err
 	}
-	ids, err := tx.IdentitiesOf(ctx, m.ID)
+	// A person without an account is reached through the member who speaks for them.
+	reachable, err := speaker(ctx, tx, m.ID)
+	if err != nil {
+		return ui.Card{}, err
+	}
+	ids, err := tx.IdentitiesOf(ctx, reachable)
 	if err != nil {
 		return ui.Card{}, err
 	}
@@ -256,7 +270,7 @@ func referralCard(ctx context.Context, tx *store.Tx, r store.Referral) (ui.Card,
 	card := ui.Card{
 		Title: ui.T("referral.card_title", "Community", ui.UserText(c.Name), "Ref", r.ID),
 		Fields: []ui.Field{
-			{Label: ui.T("referral.field.name"), Value: ui.T("value.text", "Text", ui.UserText(m.DisplayName))},
+			{Label: ui.T("referral.field.name"), Value: ui.T("value.text", "Text", nameOf(m))},
 			{Label: ui.T("referral.field.contact"), Value: ui.T("value.text", "Text", ui.UserText(strings.Join(reach, ", ")))},
 			{Label: ui.T("referral.field.language"), Value: ui.T("language." + languageKey(lang))},
 		},
@@ -399,7 +413,11 @@ func (s *Service) EmergencyRefer(ctx context.Context, a Actor, payload string, i
 			return Result{}, err
 		}
 		res.add(ui.Out{To: ui.Actor(), Card: ui.Card{Body: []ui.Text{ui.T("emergency.sent", "Partner", ui.UserText(p.Name))}}})
-		res.add(ui.Out{To: ui.Member(c.MemberID.Int64), Card: ui.Card{Body: []ui.Text{ui.T("emergency.told", "Partner", ui.UserText(p.Name))}}})
+		told, err := speaker(ctx, tx, c.MemberID.Int64)
+		if err != nil {
+			return Result{}, err
+		}
+		res.add(ui.Out{To: ui.Member(told), Card: ui.Card{Body: []ui.Text{ui.T("emergency.told", "Partner", ui.UserText(p.Name))}}})
 		return res, nil
 	})
 }

@@ -150,7 +150,7 @@ func (s *Service) reshare(ctx context.Context, tx *store.Tx, a Actor, r store.Re
 	if err != nil {
 		return ui.Out{}, false, err
 	}
-	name := ui.UserText(requester.DisplayName)
+	name := nameOf(requester)
 	card := ui.Card{Title: ui.T("edit.private.title", "Name", name), Body: []ui.Text{requestTitle(r)}}
 	action := "request.details_removed"
 	if priv.Empty() {
@@ -217,7 +217,11 @@ func (s *Service) RescheduleAnswer(ctx context.Context, a Actor, askID int64, ca
 				return Result{}, false, err
 			}
 			res := reply("edit.reschedule.confirmed")
-			res.add(ui.Out{To: ui.Member(r.RequesterID), Card: ui.Card{
+			to, err := toRequester(ctx, tx, r)
+			if err != nil {
+				return Result{}, false, err
+			}
+			res.add(ui.Out{To: to, Card: ui.Card{
 				Body:   []ui.Text{ui.T("edit.reschedule.requester_can", "Name", ui.UserText(helper.DisplayName), "Summary", ui.UserText(r.Summary))},
 				Fields: []ui.Field{when},
 			}})
@@ -248,7 +252,11 @@ func (s *Service) handBack(ctx context.Context, tx *store.Tx, a Actor, cc claimC
 		return Result{}, err
 	}
 	res := reply("edit.reschedule.thanks")
-	res.add(ui.Out{To: ui.Member(r.RequesterID), Card: ui.Card{
+	to, err := toRequester(ctx, tx, r)
+	if err != nil {
+		return Result{}, err
+	}
+	res.add(ui.Out{To: to, Card: ui.Card{
 		Body:    []ui.Text{ui.T("edit.reschedule.requester_cannot", "Name", ui.UserText(helper.DisplayName), "Summary", ui.UserText(r.Summary))},
 		Buttons: []ui.Button{editButton(r.ID), {Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 	}})

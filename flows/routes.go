@@ -31,6 +31,8 @@ func (s *Service) buildRoutes() Routes {
 	s.escalationRoutes(&r)
 	s.moderationRoutes(&r)
 	s.visitRoutes(&r)
+	s.proxyRoutes(&r)
+	s.linkRoutes(&r)
 	s.editRoutes(&r)
 	s.departureRoutes(&r)
 	return r

@@ -136,7 +136,7 @@ func (s *Service) visitAccepted(ctx context.Context, tx *store.Tx, cc claimCtx, 
 	if err != nil {
 		return res, err
 	}
-	requesterName, helperName := ui.UserText(requester.DisplayName), ui.UserText(helper.DisplayName)
+	requesterName, helperName := nameOf(requester), ui.UserText(helper.DisplayName)
 	if atLeast(cat, store.RiskDoorstep) {
 		if err := s.giveCodeWord(ctx, tx, cc, requester); err != nil {
 			return res, err
@@ -145,7 +145,11 @@ func (s *Service) visitAccepted(ctx context.Context, tx *store.Tx, cc claimCtx, 
 		helperCard.CodeWord = cc.claim.ID
 		// The requester's code word goes in a DM of its own: the answer to their press
 		// is kept for a redelivery of the event, and must hold nothing sealed.
-		res.add(ui.Out{To: ui.Member(requester.ID), Card: ui.Card{
+		to, err := toRequester(ctx, tx, r)
+		if err != nil {
+			return res, err
+		}
+		res.add(ui.Out{To: to, Card: ui.Card{
 			Body: []ui.Text{ui.T("visit.code_word.requester", "Name", helperName)}, CodeWord: cc.claim.ID}})
 	}
 	if atLeast(cat, store.RiskRide) {
@@ -249,14 +253,18 @@ func (s *Service) Arrived(ctx context.Context, a Actor, claimID int64) (Result, 
 			return Result{}, false, err
 		}
 		res := Result{Outs: []ui.Out{{To: ui.Actor(), Card: ui.Card{
-			Body:    []ui.Text{ui.T("visit.arrived.thanks", "Name", ui.UserText(requester.DisplayName))},
+			Body:    []ui.Text{ui.T("visit.arrived.thanks", "Name", nameOf(requester))},
 			Buttons: helperButtons(c.ID),
 		}}}}
 		told := ui.Card{Body: []ui.Text{ui.T("visit.arrived.requester", "Name", ui.UserText(helper.DisplayName), "Summary", ui.UserText(r.Summary))}}
 		if len(c.CodeCT) > 0 {
 			told.CodeWord = c.ID
 		}
-		res.add(ui.Out{To: ui.Member(r.RequesterID), Card: told})
+		to, err := toRequester(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		res.add(ui.Out{To: to, Card: told})
 		return res, true, nil
 	})
 }
@@ -351,7 +359,7 @@ func (s *Service) VisitOverdue(ctx context.Context, claimID int64) (Result, erro
 		}
 		res := Result{Outs: []ui.Out{{To: ui.Member(cc.claim.MemberID), Card: ui.Card{
 			Title:   ui.T("visit.overdue.title"),
-			Body:    []ui.Text{ui.T("visit.overdue.body", "Name", ui.UserText(requester.DisplayName), "Summary", ui.UserText(r.Summary))},
+			Body:    []ui.Text{ui.T("visit.overdue.body", "Name", nameOf(requester), "Summary", ui.UserText(r.Summary))},
 			Buttons: helperButtons(cc.claim.ID),
 		}}}}
 		res.Jobs = []Job{{Kind: JobVisitOverdueMods, Ref: cc.claim.ID, At: tx.Now() + int64(vs.GraceMinutes)*60}}

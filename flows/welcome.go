@@ -88,6 +88,7 @@ func (s *Service) Help(ctx context.Context, a Actor) (Result, error) {
 		return s.Notice(ctx, a)
 	}
 	body := []ui.Text{ui.T("help.ask"), ui.T("help.offer"), ui.T("help.volunteer"), ui.T("help.mine"), ui.T("help.privacy"), ui.T("help.worried"), ui.T("help.flag")}
+	body = append(body, ui.T("help.ask_for"), ui.T("help.link"))
 	if a.Moderator {
 		body = append(body, ui.T("help.moderator"))
 	}

@@ -18,6 +18,12 @@ type Member struct {
 	NoticeVersion string `db:"notice_version"`
 	AcceptedAt    int64  `db:"accepted_at"`
 	CreatedAt     int64  `db:"created_at"`
+	// A person asked for by someone else (store/people.go): who speaks for them, their
+	// sealed name, and when their personal data was erased.
+	ContactMemberID sql.NullInt64  `db:"contact_member_id"`
+	PersonCT        []byte         `db:"person_ct"`
+	PersonKeyID     sql.NullString `db:"person_key_id"`
+	ErasedAt        sql.NullInt64  `db:"erased_at"`
 }
 
 // Identity maps a platform account to a member.

@@ -54,6 +54,8 @@ var sealedColumns = []SealedColumn{
 	{Table: "partners", Key: idKey, CT: "webhook_secret_ct", KeyID: "webhook_secret_key_id", Context: byID("id", secretContext)},
 	{Table: "referrals", Key: idKey, Uses: []string{"escalation_id"}, CT: "reason_ct", KeyID: "reason_key_id",
 		Context: byID("escalation_id", reasonContext)},
+	{Table: "members", Key: idKey, CT: "person_ct", KeyID: "person_key_id", Context: byID("id", personContext)},
+	{Table: "link_codes", Key: idKey, CT: "code_ct", KeyID: "code_key_id", Context: byID("id", linkCodeContext)},
 }
 
 // SealedColumns lists every sealed column, in a fixed order.

@@ -146,8 +146,17 @@ func (tx *Tx) CodeWordFor(ctx context.Context, claim, viewer int64) (string, err
 	if err := tx.get(ctx, &requester, `SELECT r.requester_id FROM requests r JOIN slots s ON s.request_id = r.id WHERE s.id = ?`, c.SlotID); err != nil && !isNotFound(err) {
 		return "", wrap(err, "code word requester")
 	}
-	if viewer == 0 || (viewer != c.MemberID && viewer != requester) {
+	if viewer == 0 {
 		return "", ErrNotViewer
+	}
+	if viewer != c.MemberID && viewer != requester {
+		// The member who speaks for a requester without an account reads it for them.
+		if requester == 0 {
+			return "", ErrNotViewer
+		}
+		if sp, err := tx.Speaker(ctx, requester); err != nil || sp != viewer {
+			return "", errors.Join(ErrNotViewer, err)
+		}
 	}
 	if c.State != ClaimAccepted && c.State != ClaimDone {
 		return "", nil

@@ -67,6 +67,10 @@ var subcommands = []subcommand{
 	{name: "setup", fr: "configurer", options: []option{{name: "channel", fr: "salon", choices: []string{"moderators", "alerts"}}}},
 	{name: "settings", fr: "réglages"},
 	{name: "edit", fr: "modifier", options: []option{{name: "request", fr: "demande"}}},
+	{name: "ask-for", fr: "demander-pour"},
+	{name: "forget-person", fr: "oublier-personne", options: []option{{name: "which", fr: "laquelle", required: true}}},
+	{name: "link", fr: "lier", options: []option{{name: "code", fr: "code"}}},
+	{name: "unlink", fr: "délier"},
 }
 
 // arguments turns a subcommand's options, as Discord sends them (in any order), into the

@@ -24,12 +24,21 @@ const (
 	Moderators = "mods"
 )
 
+// Platform2 and Workspace2 name a second fake platform bound to the same community
+// (AddPlatform), for one person's accounts on two platforms.
+const (
+	Platform2  = "fake2"
+	Workspace2 = "ws2"
+)
+
 // Sent is one message the bot handed to the fake adapter.
 type Sent struct {
-	Dest bot.Destination
-	Msg  bot.Rendered
-	ID   string
-	Edit bool
+	// Platform is the fake platform it went out on.
+	Platform string
+	Dest     bot.Destination
+	Msg      bot.Rendered
+	ID       string
+	Edit     bool
 	// Reply marks a message that answered the interaction rather than the outbox.
 	Reply bool
 }
@@ -71,6 +80,8 @@ type Fake struct {
 	history []Sent
 	fail    func(bot.Delivery) error
 	keys    map[string]int
+	// name is the platform it plays; "" is Platform.
+	name string
 }
 
 // FailWith makes every delivery first ask f, which may return an error to simulate a
@@ -107,7 +118,12 @@ func (f *Fake) accept(d bot.Delivery) error {
 }
 
 // Platform is the fake platform's name.
-func (f *Fake) Platform() string { return Platform }
+func (f *Fake) Platform() string {
+	if f.name != "" {
+		return f.name
+	}
+	return Platform
+}
 
 // CanDM is always true.
 func (f *Fake) CanDM() bool { return true }
@@ -122,7 +138,7 @@ func (f *Fake) Send(_ context.Context, d bot.Delivery) (string, error) {
 	}
 	f.n++
 	id := fmt.Sprintf("msg%d", f.n)
-	f.sent = append(f.sent, Sent{Dest: to, Msg: msg, ID: id})
+	f.sent = append(f.sent, Sent{Platform: f.Platform(), Dest: to, Msg: msg, ID: id})
 	f.history = append(f.history, f.sent[len(f.sent)-1])
 	return id, nil
 }
@@ -135,7 +151,7 @@ func (f *Fake) Edit(_ context.Context, d bot.Delivery, id string) error {
 	if err := f.accept(d); err != nil {
 		return err
 	}
-	f.sent = append(f.sent, Sent{Dest: to, Msg: msg, ID: id, Edit: true})
+	f.sent = append(f.sent, Sent{Platform: f.Platform(), Dest: to, Msg: msg, ID: id, Edit: true})
 	f.history = append(f.history, f.sent[len(f.sent)-1])
 	return nil
 }
@@ -149,7 +165,7 @@ func (f *Fake) Reply(ev bot.Event, r bot.Reply) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, m := range r.Messages {
-		f.sent = append(f.sent, Sent{Dest: to, Msg: m, Reply: true})
+		f.sent = append(f.sent, Sent{Platform: f.Platform(), Dest: to, Msg: m, Reply: true})
 		f.history = append(f.history, f.sent[len(f.sent)-1])
 	}
 }
@@ -191,6 +207,9 @@ type H struct {
 	vetted    map[string]bool
 	// Log collects every log line the bot wrote, for privacy checks.
 	Log *strings.Builder
+	// Second is the adapter of the second platform, once AddPlatform has bound it.
+	Second *Fake
+	setup  store.CommunitySetup
 }
 
 // Start is the harness's fixed "now": Monday 23 November 2026, 10:00 in Montréal.
@@ -230,6 +249,7 @@ func New(t testing.TB, db *store.DB, locale string) *H {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	h.setup = setup
 	h.App = bot.New(bot.Options{DB: db, Catalog: cat, Logger: newLogger(h.Log), Roles: func(_ int64, platform, user string) (bool, bool) {
 		return h.mods[user], h.vetted[user]
 	}})
@@ -237,12 +257,43 @@ func New(t testing.TB, db *store.DB, locale string) *H {
 	return h
 }
 
+// AddPlatform binds a second fake platform (Platform2, Workspace2, with its own board
+// and moderators' channels) to the same community and attaches its adapter, so one
+// person can act from two platforms. It returns that adapter.
+func (h *H) AddPlatform() *Fake {
+	h.T.Helper()
+	if h.Second != nil {
+		return h.Second
+	}
+	ctx := context.Background()
+	h.setup.Bindings = append(h.setup.Bindings, store.Binding{Platform: Platform2, Workspace: Workspace2, BoardChannel: Board, ModeratorsChannel: Moderators})
+	if err := h.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ApplyCommunity(ctx, h.setup)
+		return err
+	}); err != nil {
+		h.T.Fatal(err)
+	}
+	h.Second = &Fake{name: Platform2}
+	h.App.Attach(h.Second)
+	return h.Second
+}
+
 // Event sends one event as the named user and returns what the bot sent because of it.
 func (h *H) Event(user string, ev bot.Event) []Sent {
 	h.T.Helper()
+	return h.EventOn(Platform, user, ev)
+}
+
+// EventOn is Event on a given fake platform (Platform, or Platform2 after AddPlatform).
+// It returns what went out on every fake platform.
+func (h *H) EventOn(platform, user string, ev bot.Event) []Sent {
+	h.T.Helper()
 	h.n++
 	ev.ID = fmt.Sprintf("ev%d", h.n)
-	ev.Platform, ev.Workspace = Platform, Workspace
+	ev.Platform, ev.Workspace = platform, Workspace
+	if platform == Platform2 {
+		ev.Workspace = Workspace2
+	}
 	ev.UserID, ev.UserName = user, strings.ToUpper(user[:1])+user[1:]
 	if ev.ChannelID == "" && !ev.InDM {
 		ev.ChannelID = Board
@@ -254,14 +305,22 @@ func (h *H) Event(user string, ev bot.Event) []Sent {
 	if err := h.Deliver(context.Background(), ev); err != nil {
 		h.T.Fatalf("%s: handle %s: %v", user, ev.Kind, err)
 	}
-	return h.Fake.Take()
+	sent := h.Fake.Take()
+	if h.Second != nil {
+		sent = append(sent, h.Second.Take()...)
+	}
+	return sent
 }
 
 // Deliver hands an event to the bot the way a platform adapter does: the reply goes
 // back where the person acted, then everything committed for sending is delivered.
 func (h *H) Deliver(ctx context.Context, ev bot.Event) error {
 	reply, err := h.App.Handle(ctx, ev)
-	h.Fake.Reply(ev, reply)
+	if h.Second != nil && ev.Platform == Platform2 {
+		h.Second.Reply(ev, reply)
+	} else {
+		h.Fake.Reply(ev, reply)
+	}
 	if err != nil {
 		return err
 	}
@@ -272,6 +331,28 @@ func (h *H) Deliver(ctx context.Context, ev bot.Event) error {
 func (h *H) Command(user, cmd string, args ...string) []Sent {
 	h.T.Helper()
 	return h.Event(user, bot.Event{Kind: bot.EventCommand, Command: cmd, Args: args})
+}
+
+// CommandOn runs "/tend <cmd> <args...>" in the board channel of a given platform.
+func (h *H) CommandOn(platform, user, cmd string, args ...string) []Sent {
+	h.T.Helper()
+	return h.EventOn(platform, user, bot.Event{Kind: bot.EventCommand, Command: cmd, Args: args})
+}
+
+// PressOn presses a button on a given platform.
+func (h *H) PressOn(platform, user string, b bot.RenderedButton) []Sent {
+	h.T.Helper()
+	return h.EventOn(platform, user, bot.Event{Kind: bot.EventButton, Action: b.Action, Payload: b.Payload})
+}
+
+// JoinOn makes user on a given platform a member by accepting the privacy notice.
+func (h *H) JoinOn(platform, user string) {
+	h.T.Helper()
+	b, ok := FindButton(h.CommandOn(platform, user, "help"), flows.ActNoticeAccept)
+	if !ok {
+		h.T.Fatalf("%s on %s was not shown the privacy notice", user, platform)
+	}
+	h.PressOn(platform, user, b)
 }
 
 // Press presses a button.

@@ -16,6 +16,7 @@ type argJSON struct {
 	Window *Window     `json:"w,omitempty"`
 	Num    json.Number `json:"n,omitempty"`
 	Str    *string     `json:"s,omitempty"`
+	Sealed *Sealed     `json:"x,omitempty"`
 }
 
 type textJSON struct {
@@ -43,6 +44,8 @@ func (t Text) MarshalJSON() ([]byte, error) {
 			a.Window = &x
 		case string:
 			a.Str = &x
+		case Sealed:
+			a.Sealed = &x
 		case int:
 			a.Num = json.Number(fmt.Sprint(x))
 		case int64:
@@ -77,6 +80,8 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 			t.Args[k] = *a.Window
 		case a.Str != nil:
 			t.Args[k] = *a.Str
+		case a.Sealed != nil:
+			t.Args[k] = *a.Sealed
 		case a.Num != "":
 			n, err := a.Num.Int64()
 			if err != nil {

@@ -9,7 +9,7 @@ import (
 func TestCardRoundTrip(t *testing.T) {
 	card := Card{
 		Title:   T("request.card.title", "Category", Text{ID: "category.ride", Fallback: "ride"}, "Summary", UserText("@everyone ride")),
-		Body:    []Text{T("value.places", "Taken", 1, "Count", int64(8)), RawText("(1/2) When?"), T("plain", "S", "str")},
+		Body:    []Text{T("value.places", "Taken", 1, "Count", int64(8)), RawText("(1/2) When?"), T("plain", "S", "str"), T("ask_for.posted", "Name", Sealed{Kind: "person", Ref: 7})},
 		Fields:  []Field{{Label: T("field.when"), Value: T("value.window", "Window", Window{Start: 1, End: 2, Zone: "America/Toronto"})}},
 		Buttons: []Button{{Label: T("button.claim"), Action: "claim", Payload: "7", Style: StylePrimary}},
 		Reveal:  42,

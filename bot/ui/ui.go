@@ -26,6 +26,15 @@ type Window struct {
 // sanitiser so it can never ping anyone.
 type UserText string
 
+// Sealed is an argument whose clear value stays sealed in the store: the name of a
+// person asked for by someone else, a one-time code. Flows name it by kind and row; the
+// bot opens it for its reader only when the message is rendered, so neither the outbox
+// nor a stored reply holds it.
+type Sealed struct {
+	Kind string `json:"k"`
+	Ref  int64  `json:"r"`
+}
+
 // T builds a Text from an id and alternating key/value pairs.
 func T(id string, kv ...any) Text {
 	t := Text{ID: id}
@@ -164,6 +173,10 @@ type Target struct {
 	MemberID    int64
 	CommunityID int64
 	PartnerID   int64
+	// Platform and UserID, when set on a ToMember target, pick that one account of the
+	// member (a member with linked accounts is otherwise reached on the event's platform).
+	Platform string
+	UserID   string
 }
 
 // Actor is the private reply to whoever acted.
@@ -171,6 +184,11 @@ func Actor() Target { return Target{Kind: ToActor} }
 
 // Member is a direct message to one member.
 func Member(id int64) Target { return Target{Kind: ToMember, MemberID: id} }
+
+// MemberOn is a direct message to one given account of a member.
+func MemberOn(id int64, platform, userID string) Target {
+	return Target{Kind: ToMember, MemberID: id, Platform: platform, UserID: userID}
+}
 
 // Board is the public board of a community.
 func Board(community int64) Target { return Target{Kind: ToBoard, CommunityID: community} }
