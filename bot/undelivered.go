@@ -46,7 +46,7 @@ func (a *App) failed(ctx context.Context, r store.OutboxRow, cause error) error 
 				Body:    []ui.Text{ui.T("delivery.dm_failed", "Name", ui.UserText(r.UserName))},
 				Buttons: []ui.Button{{Label: ui.T("button.show_it"), Action: ActShowUndelivered, Payload: strconv.FormatInt(r.ID, 10)}},
 			}
-		case r.ChannelID != b.ModeratorsChannel:
+		case r.ChannelID != b.ModeratorsChannel && b.ModeratorsChannel != "":
 			t.dest.ChannelID = b.ModeratorsChannel
 			card = ui.Card{Body: []ui.Text{ui.T("delivery.channel_failed", "Channel", ui.UserText(r.ChannelID))}}
 		default:

@@ -31,5 +31,7 @@ func (s *Service) buildRoutes() Routes {
 	s.escalationRoutes(&r)
 	s.moderationRoutes(&r)
 	s.visitRoutes(&r)
+	s.setupRoutes(&r)
+	s.settingsRoutes(&r)
 	return r
 }
