@@ -316,7 +316,7 @@ var dynamicIDs = []struct {
 	{regexp.MustCompile(`"category\."\s*\+`), "category.", []string{"ride", "meal", "groceries", "visit", "call", "errand", "grief_circle"}},
 	{regexp.MustCompile(`"time\.weekday\."\s*\+`), "time.weekday.", numbers(0, 6)},
 	{regexp.MustCompile(`"time\.month\."\s*\+`), "time.month.", numbers(1, 12)},
-	{regexp.MustCompile(`"cli\.usage\."\s*\+`), "cli.usage.", []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "audit", "version", "help"}},
+	{regexp.MustCompile(`"cli\.usage\."\s*\+`), "cli.usage.", []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "audit", "community", "version", "help"}},
 	{regexp.MustCompile(`"discord\.cmd\."\s*\+`), "discord.cmd.", []string{"tend", "help", "ask", "offer", "volunteer", "mine", "privacy", "vet", "cancel", "worried", "flag", "queue", "case", "partners", "audit", "unsuspend"}},
 	{regexp.MustCompile(`"discord\.opt\."\s*\+`), "discord.opt.", []string{"volunteer.state", "vet.member", "vet.note", "worried.member", "worried.reason", "flag.what", "flag.which", "flag.reason", "case.number", "partners.action", "partners.name", "audit.member", "audit.since", "audit.until", "unsuspend.member"}},
 	{regexp.MustCompile(`"discord\.choice\."\s*\+`), "discord.choice.", []string{"volunteer.pause", "volunteer.resume", "worried.wellbeing", "worried.safety", "worried.health", "worried.other", "flag.request", "flag.offer", "flag.member", "flag.unsafe", "flag.inappropriate", "flag.spam", "flag.other", "partners.list", "partners.add", "partners.remove"}},

@@ -46,7 +46,9 @@ func (s *Service) settingsRoutes(r *Routes) {
 		r.Commands[name] = s.Settings
 	}
 	show := func(card func(context.Context, *store.Tx, Actor) (ui.Card, error)) PressFunc {
-		return func(ctx context.Context, a Actor, _, _ string) (Result, error) { return s.settingsCard(ctx, a, nil, card) }
+		return func(ctx context.Context, a Actor, _, _ string) (Result, error) {
+			return s.settingsCard(ctx, a, nil, card)
+		}
 	}
 	r.Buttons[ActSettingsShow] = show(s.mainCard)
 	r.Buttons[ActSettingsCategories] = show(s.categoriesCard)

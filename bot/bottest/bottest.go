@@ -238,11 +238,15 @@ func New(t testing.TB, db *store.DB, locale string) *H {
 }
 
 // Event sends one event as the named user and returns what the bot sent because of it.
+// The event is in the fake space unless it names another workspace.
 func (h *H) Event(user string, ev bot.Event) []Sent {
 	h.T.Helper()
 	h.n++
 	ev.ID = fmt.Sprintf("ev%d", h.n)
-	ev.Platform, ev.Workspace = Platform, Workspace
+	ev.Platform = Platform
+	if ev.Workspace == "" {
+		ev.Workspace = Workspace
+	}
 	ev.UserID, ev.UserName = user, strings.ToUpper(user[:1])+user[1:]
 	if ev.ChannelID == "" && !ev.InDM {
 		ev.ChannelID = Board
