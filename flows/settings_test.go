@@ -90,7 +90,9 @@ func TestSettingsChangesAreAudited(t *testing.T) {
 			action string
 			detail string
 		}{
-			{func() []bottest.Sent { return h.Submit("maya", flows.FormSettingsGeneral, "", general(map[string]string{"timezone": "paris"})) },
+			{func() []bottest.Sent {
+				return h.Submit("maya", flows.FormSettingsGeneral, "", general(map[string]string{"timezone": "paris"}))
+			},
 				"Time zone: Europe/Paris", "settings.general", "fields=timezone"},
 			{func() []bottest.Sent { return h.Submit("maya", flows.FormSettingsCategoryAdd, "", category(nil)) },
 				"Pet care (pet_care): At the door", "settings.category.add", "risk=doorstep tier=volunteer helpers=1"},
@@ -100,7 +102,9 @@ func TestSettingsChangesAreAudited(t *testing.T) {
 			{func() []bottest.Sent {
 				return h.Submit("maya", flows.FormSettingsResource, "", map[string]string{"label": "Tel-Aide", "contact": "514-935-1101"})
 			}, "Tel-Aide: 514-935-1101", "settings.resource.add", ""},
-			{func() []bottest.Sent { return h.Submit("maya", flows.FormSettingsModerator, "", map[string]string{"user": "<@nina>"}) },
+			{func() []bottest.Sent {
+				return h.Submit("maya", flows.FormSettingsModerator, "", map[string]string{"user": "<@nina>"})
+			},
 				"nina (fake)", "settings.moderator.add", ""},
 			{func() []bottest.Sent { return h.PressAction("maya", flows.ActSettingsCategoryRemove, "pet_care") },
 				"Saved.", "settings.category.remove", ""},

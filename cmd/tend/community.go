@@ -115,11 +115,11 @@ var errRefused = errors.New("refused")
 // communityOptions are the flags of `tend community`.
 type communityOptions struct {
 	community, slug, platform, workspace, board, moderators, alerts string
-	general                                                        map[string]*string
-	set                                                            map[string]bool
-	addCategory, setCategory, removeCategory                       listFlag
-	labelEN, labelFR                                               string
-	addModerator, removeModerator, addResource, removeResource     listFlag
+	general                                                         map[string]*string
+	set                                                             map[string]bool
+	addCategory, setCategory, removeCategory                        listFlag
+	labelEN, labelFR                                                string
+	addModerator, removeModerator, addResource, removeResource      listFlag
 }
 
 // generalFlags map the flags of the general settings to their fields.
