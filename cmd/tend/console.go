@@ -114,10 +114,13 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if ws == "" {
 		// No community for the console: its space waits for /tend setup.
 		ws = console.Platform
-		if loc, err = setUpZone(ctx, db, ws); err != nil {
+		var bound bool
+		if loc, bound, err = setUpZone(ctx, db, ws); err != nil {
 			return err
 		}
-		say("cli.console.empty")
+		if !bound {
+			say("cli.console.empty")
+		}
 	}
 	// Message numbers start again in every console session: cards posted by an earlier
 	// session are not on this screen to edit.
@@ -293,10 +296,10 @@ func seedDemo(ctx context.Context, db *store.DB, ws string) (bool, error) {
 }
 
 // setUpZone is the time zone of the community set up in the console's space from chat,
-// UTC while there is none.
-func setUpZone(ctx context.Context, db *store.DB, ws string) (*time.Location, error) {
-	loc := time.UTC
-	err := db.InTx(ctx, func(tx *store.Tx) error {
+// UTC while there is none (bound false).
+func setUpZone(ctx context.Context, db *store.DB, ws string) (loc *time.Location, bound bool, err error) {
+	loc = time.UTC
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		b, err := tx.BindingFor(ctx, console.Platform, ws)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -304,6 +307,7 @@ func setUpZone(ctx context.Context, db *store.DB, ws string) (*time.Location, er
 		if err != nil {
 			return err
 		}
+		bound = true
 		c, err := tx.Community(ctx, b.CommunityID)
 		if err != nil {
 			return err
@@ -313,7 +317,7 @@ func setUpZone(ctx context.Context, db *store.DB, ws string) (*time.Location, er
 		}
 		return nil
 	})
-	return loc, err
+	return loc, bound, err
 }
 
 // adminList reads --admins: user names, comma-separated, in lower case like the
