@@ -1,7 +1,6 @@
 package flows_test
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,46 +24,14 @@ func in(h *bottest.H, user, ws string, admin bool, ev bot.Event) []bottest.Sent 
 	return h.Event(user, ev)
 }
 
-// setupRows is everything setup writes for a community, ids and times left out, so two
-// communities made the same way compare equal.
+// setupRows is everything that makes a community, ids and times left out.
 func setupRows(t *testing.T, db *store.DB, community int64) string {
 	t.Helper()
-	var b strings.Builder
-	queries := []string{
-		`SELECT slug, name, locale, timezone, region, retention_days, privacy_officer, settings_edited_at IS NOT NULL FROM communities WHERE id = ?`,
-		`SELECT key, risk, tier, position, helpers, label_en, label_fr FROM categories WHERE community_id = ? ORDER BY position`,
-		`SELECT label, contact, position FROM crisis_resources WHERE community_id = ? ORDER BY position`,
-		`SELECT platform, workspace, board_channel, moderators_channel, alert_channel FROM space_bindings WHERE community_id = ? ORDER BY platform, workspace`,
-		`SELECT platform, platform_user_id FROM community_moderators WHERE community_id = ? ORDER BY platform, platform_user_id`,
-		`SELECT rules, contact, grace_minutes, vetting_valid_days FROM visit_settings WHERE community_id = ?`,
+	var slug string
+	if err := db.X.Get(&slug, db.X.Rebind(`SELECT slug FROM communities WHERE id = ?`), community); err != nil {
+		t.Fatal(err)
 	}
-	for _, q := range queries {
-		rows, err := db.X.Queryx(db.X.Rebind(q), community)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			vals, err := rows.SliceScan()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals {
-				if bs, ok := v.([]byte); ok {
-					vals[i] = string(bs)
-				}
-				if n, ok := v.(int64); ok && (n == 0 || n == 1) && strings.Contains(q, "IS NOT NULL") && i == len(vals)-1 {
-					vals[i] = n == 1
-				}
-			}
-			fmt.Fprintln(&b, vals...)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-		b.WriteString("--\n")
-	}
-	return b.String()
+	return storetest.CommunityRows(t, db, slug)
 }
 
 func communityBySlug(t *testing.T, db *store.DB, slug string) int64 {
@@ -109,7 +76,7 @@ func TestSetupNewCommunityInTheDialogue(t *testing.T) {
 		}
 		id := communityBySlug(t, db, "voisins-de-rosemont")
 		rows := setupRows(t, db, id)
-		for _, want := range []string{"voisins-de-rosemont Voisins de Rosemont fr America/Toronto CA-QC 30 Maya Tremblay <privacy@example.org> true",
+		for _, want := range []string{"voisins-de-rosemont Voisins de Rosemont fr America/Toronto CA-QC 30 Maya Tremblay <privacy@example.org> edited",
 			"visit home vetted 3 2", "fake ws2 general  \n", "fake olivia"} {
 			if !strings.Contains(rows, want) {
 				t.Errorf("rows lack %q:\n%s", want, rows)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,47 +14,6 @@ import (
 	"github.com/tend-community/tend/store"
 	"github.com/tend-community/tend/store/storetest"
 )
-
-// communityRows is everything that makes a community, ids and times left out, so a
-// community made in chat and one made on the command line compare equal.
-func communityRows(t *testing.T, db *store.DB, slug string) string {
-	t.Helper()
-	var id int64
-	if err := db.X.Get(&id, db.X.Rebind(`SELECT id FROM communities WHERE slug = ?`), slug); err != nil {
-		t.Fatalf("community %s: %v", slug, err)
-	}
-	var b strings.Builder
-	for _, q := range []string{
-		`SELECT slug, name, locale, timezone, region, retention_days, privacy_officer, CASE WHEN settings_edited_at IS NULL THEN 'config' ELSE 'edited' END FROM communities WHERE id = ?`,
-		`SELECT key, risk, tier, position, helpers, label_en, label_fr FROM categories WHERE community_id = ? ORDER BY position`,
-		`SELECT label, contact, position FROM crisis_resources WHERE community_id = ? ORDER BY position`,
-		`SELECT platform, workspace, board_channel, moderators_channel, alert_channel FROM space_bindings WHERE community_id = ? ORDER BY platform, workspace`,
-		`SELECT platform, platform_user_id FROM community_moderators WHERE community_id = ? ORDER BY platform, platform_user_id`,
-		`SELECT rules, contact, grace_minutes, vetting_valid_days FROM visit_settings WHERE community_id = ?`,
-	} {
-		rows, err := db.X.Queryx(db.X.Rebind(q), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			vals, err := rows.SliceScan()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals {
-				if bs, ok := v.([]byte); ok {
-					vals[i] = string(bs)
-				}
-			}
-			fmt.Fprintln(&b, vals...)
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString("--\n")
-	}
-	return b.String()
-}
 
 // cliEnv runs tend commands against the database at dsn with the test key.
 func cliEnv(t *testing.T, dsn string) func(args ...string) (int, string, string) {
@@ -119,7 +77,7 @@ func TestSetupFromChatMatchesCommandLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer cli.Close()
-		fromChat, fromCLI := communityRows(t, chat, "voisins-de-rosemont"), communityRows(t, cli, "voisins-de-rosemont")
+		fromChat, fromCLI := storetest.CommunityRows(t, chat, "voisins-de-rosemont"), storetest.CommunityRows(t, cli, "voisins-de-rosemont")
 		if fromChat != fromCLI {
 			t.Fatalf("chat and command line differ:\n--- chat\n%s--- command line\n%s", fromChat, fromCLI)
 		}
@@ -175,7 +133,7 @@ func TestCommunityCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows := communityRows(t, db, "st-mark-s")
+	rows := storetest.CommunityRows(t, db, "st-mark-s")
 	if strings.Contains(rows, "Parish") || strings.Contains(rows, "errand") || !strings.Contains(rows, "Europe/Paris") {
 		t.Fatalf("after the edits:\n%s", rows)
 	}
