@@ -131,7 +131,12 @@ func TestMigrateUpAndStatus(t *testing.T) {
 	}
 	code, out, _ = tend(t, ge, "migrate", "status")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != 1+store.LatestVersion() || !strings.HasPrefix(lines[0], "VERSION") {
+	// One line per migration: their numbers need not be contiguous.
+	ms, err := store.Migrations(store.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || len(lines) != 1+len(ms) || !strings.HasPrefix(lines[0], "VERSION") {
 		t.Fatalf("status: %d\n%s", code, out)
 	}
 	f := strings.Fields(lines[1])
