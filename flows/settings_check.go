@@ -306,7 +306,7 @@ func CheckCategory(in map[string]string, isNew bool) (store.Category, []ui.Field
 	}
 	out.LabelEN = c.line(in, FieldLabelEN, "settings.field.label_en", false, MaxCategoryLabel)
 	out.LabelFR = c.line(in, FieldLabelFR, "settings.field.label_fr", false, MaxCategoryLabel)
-	if isNew && out.LabelEN == "" && out.LabelFR == "" && out.Key != "" && !contains2(builtInCategories, out.Key) {
+	if isNew && out.LabelEN == "" && out.LabelFR == "" && out.Key != "" && !hasString(builtInCategories, out.Key) {
 		c.fail(FieldLabelEN, "settings.error.label_needed")
 	}
 	risk := strings.TrimSpace(in[FieldRisk])
@@ -319,7 +319,7 @@ func CheckCategory(in map[string]string, isNew bool) (store.Category, []ui.Field
 		}
 	}
 	out.Tier = strings.ToLower(strings.TrimSpace(in[FieldTier]))
-	if !contains2(Tiers, out.Tier) {
+	if !hasString(Tiers, out.Tier) {
 		if out.Tier == "" {
 			c.fail(FieldTier, "settings.error.required", "Field", ui.T("settings.field.tier"))
 		} else {
@@ -363,7 +363,7 @@ func CheckAccount(platform, typed string) (string, []ui.FieldError) {
 	return id, c.errs
 }
 
-func contains2(xs []string, x string) bool {
+func hasString(xs []string, x string) bool {
 	for _, y := range xs {
 		if y == x {
 			return true

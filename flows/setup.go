@@ -42,7 +42,7 @@ var (
 )
 
 // IsSetupCommand reports whether a command is /tend setup, in either language.
-func IsSetupCommand(cmd string) bool { return contains2(setupCommands, fold(cmd)) }
+func IsSetupCommand(cmd string) bool { return hasString(setupCommands, fold(cmd)) }
 
 // IsSetupAction reports whether a button belongs to setup.
 func IsSetupAction(action string) bool { return action == ActSetupNew || action == ActSetupJoin }
@@ -94,7 +94,7 @@ func (s *Service) Setup(ctx context.Context, a Actor, args []string) (Result, er
 		return reply("setup.channel.in_channel"), nil
 	}
 	channel := a.Channel
-	if which == store.ChannelAlerts && contains2(offWords, fold(nthArg(args, 1))) {
+	if which == store.ChannelAlerts && hasString(offWords, fold(nthArg(args, 1))) {
 		channel = ""
 	}
 	return s.step(ctx, func(tx *store.Tx) (Result, bool, error) {
