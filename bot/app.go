@@ -171,7 +171,29 @@ func (a *App) handle(ctx context.Context, ev Event) (Reply, string, []int64, err
 		if err != nil {
 			return err
 		}
+		setup := false
 		if !ok {
+			if setup, err = a.setupEvent(tctx, sc); err != nil {
+				return err
+			}
+		}
+		if setup {
+			// A space not set up yet: only setting it up gets through.
+			a.log.Info("setup event", "platform", ev.Platform, "event", ev.ID, "kind", string(ev.Kind), "action", ev.Action)
+			sc.actor = setupActor(sc.ev)
+			var res flows.Result
+			if ev.Kind == EventButton && ev.Action == ActResumeForm {
+				res, sc.resume, err = a.resumeForm(tctx, sc)
+			} else {
+				res, err = a.route(tctx, sc)
+			}
+			if err != nil {
+				return err
+			}
+			if reply, ids, err = a.commit(tctx, tx, sc, res); err != nil {
+				return err
+			}
+		} else if !ok {
 			outcome = "unbound"
 			switch {
 			case ev.Kind == EventMemberLeft:
@@ -279,7 +301,8 @@ func (a *App) resolve(ctx context.Context, ev Event) (scene, bool, error) {
 			locale = m.Locale
 		}
 		sc.actor = flows.Actor{CommunityID: sc.binding.CommunityID, MemberID: m.ID, Platform: ev.Platform, UserID: ev.UserID,
-			Name: ev.UserName, Locale: locale, Moderator: mod, Vetted: vetted, EventID: ev.ID, Surface: ev.Platform, InDM: ev.InDM}
+			Name: ev.UserName, Locale: locale, Moderator: mod || found.Moderator, Vetted: vetted, EventID: ev.ID, Surface: ev.Platform,
+			InDM: ev.InDM, Workspace: ev.Workspace, Channel: ev.ChannelID, PlatformAdmin: ev.PlatformAdmin}
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -450,4 +473,63 @@ func (a *App) submit(ctx context.Context, sc scene, formID, payload string, valu
 
 func systemResult(id string, kv ...any) flows.Result {
 	return flows.Result{Outs: []ui.Out{{To: ui.Actor(), Card: ui.Card{Body: []ui.Text{ui.T(id, kv...)}}}}}
+}
+
+// setupEvent reports whether an event from a space that is not bound is part of setting
+// it up: /tend setup (or stopping its dialogue), its buttons and forms, and the answers
+// of its dialogue or its form's draft. Nothing else reaches the flows from such a space.
+func (a *App) setupEvent(ctx context.Context, sc scene) (bool, error) {
+	ev := sc.ev
+	if ev.Workspace == "" {
+		return false, nil
+	}
+	switch ev.Kind {
+	case EventCommand:
+		if flows.IsSetupCommand(ev.Command) {
+			return true, nil
+		}
+		if !cancelWords[strings.ToLower(ev.Command)] {
+			return false, nil
+		}
+	case EventButton:
+		if flows.IsSetupAction(ev.Action) {
+			return true, nil
+		}
+		if ev.Action != ActResumeForm {
+			return false, nil
+		}
+	case EventForm:
+		return flows.IsSetupForm(ev.FormID), nil
+	case EventText:
+		if !ev.InDM {
+			return false, nil
+		}
+	default:
+		return false, nil
+	}
+	// Stopping, resuming or answering: only with a setup form open.
+	var form string
+	err := a.inEvent(ctx, func(tx *store.Tx) error {
+		d, _, err := tx.Dialogue(ctx, ev.Platform, ev.Workspace, ev.UserID)
+		form = d.Form
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var rf RenderedForm
+	if err := json.Unmarshal([]byte(form), &rf); err != nil {
+		return false, fmt.Errorf("bot: dialogue form: %w", err)
+	}
+	return flows.IsSetupForm(rf.ID), nil
+}
+
+// setupActor is the person setting a space up: no community and no member yet, in the
+// language of the event (English when the platform does not say).
+func setupActor(ev Event) flows.Actor {
+	return flows.Actor{Platform: ev.Platform, UserID: ev.UserID, Name: ev.UserName, Locale: catalog.Pick(ev.Locale, "en"),
+		EventID: ev.ID, Surface: ev.Platform, InDM: ev.InDM, Workspace: ev.Workspace, Channel: ev.ChannelID, PlatformAdmin: ev.PlatformAdmin}
 }

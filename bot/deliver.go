@@ -20,6 +20,10 @@ import (
 // place that is not one person's direct messages. It is a bug guard: flows never do it.
 var ErrRevealRefused = errors.New("bot: private details may only go to a direct message")
 
+// ErrSecretRefused is returned when a card showing a one-time secret was addressed
+// anywhere but the interaction's own answer, which is never stored. A bug guard too.
+var ErrSecretRefused = errors.New("bot: a one-time secret may only answer the actor")
+
 // SafetyNet is how long a row waits when this process has no adapter for its platform,
 // before the sweep (here or on another replica) looks at it again.
 const SafetyNet = 10 * time.Second
@@ -78,6 +82,11 @@ func (a *App) commit(ctx context.Context, tx *store.Tx, sc scene, res flows.Resu
 				msg.Fields = append(msg.Fields, fields...)
 				reply.private = true
 			}
+			if o.Card.Secret {
+				// A one-time secret answers the actor once and is never kept for a
+				// redelivery.
+				reply.private = true
+			}
 			reply.Messages = append(reply.Messages, msg)
 			continue
 		}
@@ -112,12 +121,18 @@ func outboxRow(key string, t target, o ui.Out) (store.OutboxRow, error) {
 	if (o.Card.Reveal != 0 || o.Card.CodeWord != 0) && (t.dest.Kind != DestDM || t.member == 0) {
 		return store.OutboxRow{}, ErrRevealRefused
 	}
+	if o.Card.Secret {
+		return store.OutboxRow{}, ErrSecretRefused
+	}
 	card, err := json.Marshal(o.Card)
 	if err != nil {
 		return store.OutboxRow{}, fmt.Errorf("bot: encode card: %w", err)
 	}
 	row := store.OutboxRow{IdemKey: key, Platform: t.platform, Workspace: t.dest.Workspace, DestKind: string(t.dest.Kind),
 		ChannelID: t.dest.ChannelID, UserID: t.dest.UserID, UserName: t.dest.UserName, Lang: t.lang, CardKey: o.Key, Card: string(card)}
+	if t.unkeyed {
+		row.CardKey = ""
+	}
 	if t.member != 0 {
 		row.MemberID.Int64, row.MemberID.Valid = t.member, true
 	}
@@ -140,6 +155,8 @@ type target struct {
 	dest     Destination
 	lang     string
 	member   int64
+	// unkeyed drops the Out's card key: the message is new each time, never edited.
+	unkeyed bool
 }
 
 // targets resolves a neutral address to platform places, inside the transaction.
@@ -147,6 +164,12 @@ func (a *App) targets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target)
 	switch to.Kind {
 	case ui.ToMember:
 		return a.memberTargets(ctx, tx, sc, to)
+	case ui.ToActorDM:
+		if sc.ev.UserID == "" {
+			return nil, fmt.Errorf("bot: a direct message to the actor without an actor")
+		}
+		return []target{{platform: sc.ev.Platform, lang: a.lang(sc), member: sc.actor.MemberID,
+			dest: Destination{Kind: DestDM, Workspace: sc.ev.Workspace, UserID: sc.ev.UserID, UserName: sc.ev.UserName}}}, nil
 	case ui.ToPartner:
 		return a.partnerTargets(ctx, tx, to.PartnerID)
 	case ui.ToBoard, ui.ToModerators, ui.ToAlerts:
@@ -170,12 +193,41 @@ func (a *App) targets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target)
 			case to.Kind == ui.ToAlerts:
 				ch = b.AlertChannel
 			}
+			if ch == "" && to.Kind != ui.ToBoard {
+				// A space set up from chat whose moderators' channel is not chosen yet:
+				// its named moderators get the notice directly rather than nobody.
+				dms, err := a.moderatorDMs(ctx, tx, c, b)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, dms...)
+				continue
+			}
 			out = append(out, target{platform: b.Platform, lang: catalog.Pick(c.Locale, "en"),
 				dest: Destination{Kind: DestChannel, Workspace: b.Workspace, ChannelID: ch}})
 		}
 		return out, nil
 	}
 	return nil, fmt.Errorf("bot: cannot address %q through the outbox", to.Kind)
+}
+
+// moderatorDMs are the direct messages to a community's named moderators on a space's
+// platform. Such a target carries no card key: one key names one message, and these are
+// several.
+func (a *App) moderatorDMs(ctx context.Context, tx *store.Tx, c store.Community, b store.Binding) ([]target, error) {
+	users, err := tx.ModeratorAccounts(ctx, c.ID, b.Platform)
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		a.log.Warn("no moderators' channel and no moderator to tell directly", "community", c.ID, "platform", b.Platform)
+	}
+	var out []target
+	for _, u := range users {
+		out = append(out, target{platform: b.Platform, lang: catalog.Pick(c.Locale, "en"), unkeyed: true,
+			dest: Destination{Kind: DestDM, Workspace: b.Workspace, UserID: u}})
+	}
+	return out, nil
 }
 
 // memberTargets picks where to reach a member directly: the account the target names,

@@ -92,8 +92,13 @@ func current(rf RenderedForm, step int, st dialogueState) (int, bool) {
 // reply when they are writing there, else through the outbox.
 func (a *App) ask(sc scene, rf RenderedForm, step int, st dialogueState) ui.Out {
 	to := ui.Actor()
-	if !sc.ev.InDM {
+	switch {
+	case sc.ev.InDM:
+	case sc.actor.MemberID != 0:
 		to = ui.Member(sc.actor.MemberID)
+	default:
+		// Someone setting tend up belongs to no community yet: their own DMs.
+		to = ui.ActorDM()
 	}
 	i, ok := current(rf, step, st)
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tend-community/tend/bot/ui"
+	"github.com/tend-community/tend/catalog"
 	"github.com/tend-community/tend/store"
 )
 
@@ -14,6 +15,16 @@ import (
 func (a *App) localize(lang string, t ui.Text) string {
 	if t.Raw != "" {
 		return t.Raw
+	}
+	if len(t.ByLang) > 0 {
+		if s := t.ByLang[lang]; s != "" {
+			return Sanitize(s)
+		}
+		for _, l := range catalog.Languages {
+			if s := t.ByLang[l]; s != "" {
+				return Sanitize(s)
+			}
+		}
 	}
 	if t.Empty() {
 		return ""

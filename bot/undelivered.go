@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -30,6 +31,11 @@ func (a *App) failed(ctx context.Context, r store.OutboxRow, cause error) error 
 	var ids []int64
 	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		b, err := tx.BindingFor(ctx, r.Platform, r.Workspace)
+		if errors.Is(err, store.ErrNotFound) {
+			// A message to someone setting up a space not bound yet: no board to tell.
+			a.log.Warn("undelivered message to a space that is not set up", "outbox", r.ID, "platform", r.Platform)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -46,7 +52,7 @@ func (a *App) failed(ctx context.Context, r store.OutboxRow, cause error) error 
 				Body:    []ui.Text{ui.T("delivery.dm_failed", "Name", ui.UserText(r.UserName))},
 				Buttons: []ui.Button{{Label: ui.T("button.show_it"), Action: ActShowUndelivered, Payload: strconv.FormatInt(r.ID, 10)}},
 			}
-		case r.ChannelID != b.ModeratorsChannel:
+		case r.ChannelID != b.ModeratorsChannel && b.ModeratorsChannel != "":
 			t.dest.ChannelID = b.ModeratorsChannel
 			card = ui.Card{Body: []ui.Text{ui.T("delivery.channel_failed", "Channel", ui.UserText(r.ChannelID))}}
 		default:

@@ -43,7 +43,7 @@ func (s *Service) AskForm(ctx context.Context, a Actor) (Result, error) {
 func categoryOptions(cats []store.Category) []ui.Option {
 	opts := make([]ui.Option, 0, len(cats))
 	for _, c := range cats {
-		opts = append(opts, ui.Option{Label: CategoryLabel(c.Key), Value: c.Key})
+		opts = append(opts, ui.Option{Label: categoryName(c), Value: c.Key})
 	}
 	return opts
 }

@@ -32,8 +32,9 @@ const (
 	FormJoin      = "join"
 )
 
-// CategoryLabel is a category's name in the reader's language; a community's own
-// category without a catalogue entry shows its key.
+// CategoryLabel is a category's catalogue name in the reader's language; a community's
+// own category without a catalogue entry shows its key. CategoryText prefers the
+// community's own labels.
 func CategoryLabel(key string) ui.Text {
 	return ui.Text{ID: "category." + key, Fallback: key}
 }
@@ -60,7 +61,7 @@ func requestFields(r store.Request, requester any, zone string) []ui.Field {
 }
 
 func requestTitle(r store.Request) ui.Text {
-	return ui.T("request.card.title", "Category", CategoryLabel(r.Category), "Summary", ui.UserText(r.Summary))
+	return ui.T("request.card.title", "Category", CategoryText(r.Category, r.CategoryEN, r.CategoryFR), "Summary", ui.UserText(r.Summary))
 }
 
 // boardRequest builds the board card of a request from its current state, so every
@@ -117,7 +118,7 @@ func boardOffer(ctx context.Context, tx *store.Tx, o store.Offer, zone string) (
 		return ui.Out{}, err
 	}
 	card := ui.Card{
-		Title: ui.T("offer.card.title", "Category", CategoryLabel(o.Category), "Summary", ui.UserText(o.Summary)),
+		Title: ui.T("offer.card.title", "Category", CategoryText(o.Category, o.CategoryEN, o.CategoryFR), "Summary", ui.UserText(o.Summary)),
 		Fields: []ui.Field{
 			{Label: ui.T("field.when"), Value: ui.T("value.window", "Window", window(o.StartsAt, o.EndsAt, zone))},
 			{Label: ui.T("field.area"), Value: ui.T("value.text", "Text", ui.UserText(o.Area))},

@@ -102,7 +102,7 @@ func subjectLine(ctx context.Context, tx *store.Tx, e store.Escalation) (about u
 		if err != nil {
 			return ui.Text{}, false, err
 		}
-		title := ui.T("offer.card.title", "Category", CategoryLabel(o.Category), "Summary", ui.UserText(o.Summary))
+		title := ui.T("offer.card.title", "Category", CategoryText(o.Category, o.CategoryEN, o.CategoryFR), "Summary", ui.UserText(o.Summary))
 		if o.Hidden {
 			return ui.T("mod.subject.offer_hidden", "ID", o.ID, "Item", title), true, nil
 		}

@@ -67,7 +67,7 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 		}
 		for _, o := range offers {
 			res.add(ui.Out{To: ui.Actor(), Card: ui.Card{
-				Body:    append([]ui.Text{ui.T("mine.offer", "Category", CategoryLabel(o.Category), "Summary", ui.UserText(o.Summary))}, hiddenNote(o.Hidden)...),
+				Body:    append([]ui.Text{ui.T("mine.offer", "Category", CategoryText(o.Category, o.CategoryEN, o.CategoryFR), "Summary", ui.UserText(o.Summary))}, hiddenNote(o.Hidden)...),
 				Fields:  []ui.Field{{Label: ui.T("field.when"), Value: ui.T("value.window", "Window", window(o.StartsAt, o.EndsAt, zone))}},
 				Buttons: []ui.Button{{Label: ui.T("button.cancel_offer"), Action: ActCancelOffer, Payload: ref(o.ID), Style: ui.StyleDanger}},
 			}})

@@ -35,5 +35,7 @@ func (s *Service) buildRoutes() Routes {
 	s.linkRoutes(&r)
 	s.editRoutes(&r)
 	s.departureRoutes(&r)
+	s.setupRoutes(&r)
+	s.settingsRoutes(&r)
 	return r
 }

@@ -63,6 +63,13 @@ type Actor struct {
 	// InDM says the actor is in a direct conversation with the bot, where an answer to
 	// them is already a direct message.
 	InDM bool
+	// Workspace and Channel are where the actor acted (setup binds that space and makes
+	// that channel the board or the moderators' channel).
+	Workspace string
+	Channel   string
+	// PlatformAdmin says the platform calls the actor an administrator of the space: only
+	// such a person may set tend up in a space that is not bound yet.
+	PlatformAdmin bool
 	// EventID and Surface are kept as the evidence of consents given by this action.
 	EventID string
 	Surface string

@@ -17,6 +17,9 @@ type Community struct {
 	RetentionDays  int    `db:"retention_days"`
 	PrivacyOfficer string `db:"privacy_officer"`
 	CreatedAt      int64  `db:"created_at"`
+	// SettingsEditedAt is when the community was last created or changed from chat or the
+	// command line; from then on the config file no longer overwrites its settings.
+	SettingsEditedAt sql.NullInt64 `db:"settings_edited_at"`
 }
 
 // Category is a kind of help with its risk and the tier a helper needs.
@@ -28,6 +31,10 @@ type Category struct {
 	Position    int    `db:"position"`
 	// Helpers is how many volunteers one request needs (1, or 2 for some home visits).
 	Helpers int `db:"helpers"`
+	// LabelEN and LabelFR are the community's own names for the category; empty means
+	// the catalogue's name for the key.
+	LabelEN string `db:"label_en"`
+	LabelFR string `db:"label_fr"`
 }
 
 // CrisisResource is a line a person in crisis is shown (a crisis line, a number).
@@ -60,46 +67,62 @@ type CommunitySetup struct {
 }
 
 // ApplyCommunity creates the community named by its slug or brings its settings in line
-// with setup, and returns its id.
+// with setup, and returns its id. A community changed from chat or the command line keeps
+// its settings (see ApplyConfig).
 func (tx *Tx) ApplyCommunity(ctx context.Context, s CommunitySetup) (int64, error) {
+	id, _, err := tx.ApplyConfig(ctx, s)
+	return id, err
+}
+
+// ApplyConfig applies a community from the config file. A community never changed from
+// chat or the command line is created or brought in line with setup, as at every start.
+// One that was (settings_edited_at set) keeps what its organisers chose: only the spaces
+// it is missing are bound, and differs names the parts of setup that differ from what it
+// has ("general", "categories", "crisis_resources", "visits", "spaces"), so the caller
+// can say once that the config's values are only starting values now.
+func (tx *Tx) ApplyConfig(ctx context.Context, s CommunitySetup) (id int64, differs []string, err error) {
 	tx.cache = nil
 	c := s.Community
-	var id int64
-	err := tx.get(ctx, &id, `SELECT id FROM communities WHERE slug = ?`, c.Slug)
+	var cur Community
+	err = tx.get(ctx, &cur, `SELECT * FROM communities WHERE slug = ?`, c.Slug)
 	switch {
 	case err == ErrNotFound:
 		id, err = tx.insert(ctx, `INSERT INTO communities (slug, name, locale, timezone, region, retention_days, privacy_officer, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Slug, c.Name, c.Locale, c.Timezone, c.Region, c.RetentionDays, c.PrivacyOfficer, tx.Now())
 		if err != nil {
-			return 0, fmt.Errorf("store: create community %s: %w", c.Slug, err)
+			return 0, nil, fmt.Errorf("store: create community %s: %w", c.Slug, err)
 		}
 	case err != nil:
-		return 0, fmt.Errorf("store: find community %s: %w", c.Slug, err)
+		return 0, nil, fmt.Errorf("store: find community %s: %w", c.Slug, err)
+	case cur.SettingsEditedAt.Valid:
+		differs, err = tx.keepEdited(ctx, cur, s)
+		return cur.ID, differs, err
 	default:
+		id = cur.ID
 		if _, err := tx.exec(ctx, `UPDATE communities SET name = ?, locale = ?, timezone = ?, region = ?, retention_days = ?, privacy_officer = ? WHERE id = ?`,
 			c.Name, c.Locale, c.Timezone, c.Region, c.RetentionDays, c.PrivacyOfficer, id); err != nil {
-			return 0, fmt.Errorf("store: update community %s: %w", c.Slug, err)
+			return 0, nil, fmt.Errorf("store: update community %s: %w", c.Slug, err)
 		}
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM categories WHERE community_id = ?`, id); err != nil {
-		return 0, fmt.Errorf("store: reset categories: %w", err)
+		return 0, nil, fmt.Errorf("store: reset categories: %w", err)
 	}
 	for i, cat := range s.Categories {
-		if _, err := tx.exec(ctx, `INSERT INTO categories (community_id, key, risk, tier, position, helpers) VALUES (?, ?, ?, ?, ?, ?)`,
-			id, cat.Key, cat.Risk, cat.Tier, i, max(cat.Helpers, 1)); err != nil {
-			return 0, fmt.Errorf("store: category %s: %w", cat.Key, err)
+		if _, err := tx.exec(ctx, `INSERT INTO categories (community_id, key, risk, tier, position, helpers, label_en, label_fr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, cat.Key, cat.Risk, cat.Tier, i, max(cat.Helpers, 1), cat.LabelEN, cat.LabelFR); err != nil {
+			return 0, nil, fmt.Errorf("store: category %s: %w", cat.Key, err)
 		}
 	}
 	if err := tx.applyVisitSettings(ctx, id, s.Visits); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM crisis_resources WHERE community_id = ?`, id); err != nil {
-		return 0, fmt.Errorf("store: reset crisis resources: %w", err)
+		return 0, nil, fmt.Errorf("store: reset crisis resources: %w", err)
 	}
 	for i, r := range s.Resources {
 		if _, err := tx.exec(ctx, `INSERT INTO crisis_resources (community_id, label, contact, position) VALUES (?, ?, ?, ?)`,
 			id, r.Label, r.Contact, i); err != nil {
-			return 0, fmt.Errorf("store: crisis resource: %w", err)
+			return 0, nil, fmt.Errorf("store: crisis resource: %w", err)
 		}
 	}
 	for _, b := range s.Bindings {
@@ -110,10 +133,10 @@ func (tx *Tx) ApplyCommunity(ctx context.Context, s CommunitySetup) (int64, erro
 				b.Platform, b.Workspace, id, b.BoardChannel, b.ModeratorsChannel, b.AlertChannel)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("store: bind %s/%s: %w", b.Platform, b.Workspace, err)
+			return 0, nil, fmt.Errorf("store: bind %s/%s: %w", b.Platform, b.Workspace, err)
 		}
 	}
-	return id, nil
+	return id, nil, nil
 }
 
 // Community loads a community by id.
@@ -178,7 +201,8 @@ func wrap(err error, what string) error {
 }
 
 // Scene is who acted and where, as one query finds it: the space's binding, its
-// community, and the member behind the platform account (ID 0 when not a member).
+// community, the member behind the platform account (ID 0 when not a member), and
+// whether that account is one of the community's recorded moderators.
 type Scene struct {
 	Binding   Binding
 	Community Community
@@ -186,6 +210,8 @@ type Scene struct {
 	// Left says the account had left its space (identities.left_at): this event is its
 	// return.
 	Left bool
+	// Moderator says the account is one of the community's recorded moderators.
+	Moderator bool
 }
 
 // ResolveScene loads the binding of a platform space, its community and the member of a
@@ -202,6 +228,8 @@ func (tx *Tx) ResolveScene(ctx context.Context, platform, workspace, userID stri
 		CRetention int            `db:"c_retention_days"`
 		COfficer   string         `db:"c_privacy_officer"`
 		CCreated   int64          `db:"c_created_at"`
+		CEdited    sql.NullInt64  `db:"c_settings_edited_at"`
+		ModSince   sql.NullInt64  `db:"mod_since"`
 		MID        sql.NullInt64  `db:"m_id"`
 		MName      sql.NullString `db:"m_display_name"`
 		MLocale    sql.NullString `db:"m_locale"`
@@ -213,17 +241,20 @@ func (tx *Tx) ResolveScene(ctx context.Context, platform, workspace, userID stri
 	err := tx.get(ctx, &row, `SELECT b.platform, b.workspace, b.community_id, b.board_channel, b.moderators_channel, b.alert_channel,
 		c.id AS c_id, c.slug AS c_slug, c.name AS c_name, c.locale AS c_locale, c.timezone AS c_timezone, c.region AS c_region,
 		c.retention_days AS c_retention_days, c.privacy_officer AS c_privacy_officer, c.created_at AS c_created_at,
+		c.settings_edited_at AS c_settings_edited_at, cm.created_at AS mod_since,
 		m.id AS m_id, m.display_name AS m_display_name, m.locale AS m_locale, m.notice_version AS m_notice_version,
 		m.accepted_at AS m_accepted_at, m.created_at AS m_created_at, i.left_at AS i_left_at
 		FROM space_bindings b JOIN communities c ON c.id = b.community_id
 		LEFT JOIN identities i ON i.community_id = b.community_id AND i.platform = b.platform AND i.platform_user_id = ?
 		LEFT JOIN members m ON m.id = i.member_id
-		WHERE b.platform = ? AND b.workspace = ?`, userID, platform, workspace)
+		LEFT JOIN community_moderators cm ON cm.community_id = b.community_id AND cm.platform = b.platform AND cm.platform_user_id = ?
+		WHERE b.platform = ? AND b.workspace = ?`, userID, userID, platform, workspace)
 	if err != nil {
 		return Scene{}, wrap(err, "scene")
 	}
 	sc := Scene{Binding: row.Binding, Community: Community{ID: row.CID, Slug: row.CSlug, Name: row.CName, Locale: row.CLocale,
-		Timezone: row.CTimezone, Region: row.CRegion, RetentionDays: row.CRetention, PrivacyOfficer: row.COfficer, CreatedAt: row.CCreated}}
+		Timezone: row.CTimezone, Region: row.CRegion, RetentionDays: row.CRetention, PrivacyOfficer: row.COfficer, CreatedAt: row.CCreated,
+		SettingsEditedAt: row.CEdited}, Moderator: row.ModSince.Valid}
 	if tx.cache == nil {
 		tx.cache = map[string]any{}
 	}

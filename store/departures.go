@@ -63,7 +63,8 @@ func (tx *Tx) ResumeRequest(ctx context.Context, id int64) (bool, error) {
 // PausedRequestsBy lists a member's live requests that are paused, oldest first.
 func (tx *Tx) PausedRequestsBy(ctx context.Context, member int64) ([]Request, error) {
 	var rs []Request
-	err := tx.sel(ctx, &rs, `SELECT * FROM requests WHERE requester_id = ? AND status IN ('open', 'matched') AND paused_at IS NOT NULL ORDER BY starts_at, id`, member)
+	err := tx.sel(ctx, &rs, `SELECT `+requestColumns+` FROM requests r`+withLabels("r")+`
+		WHERE r.requester_id = ? AND r.status IN ('open', 'matched') AND r.paused_at IS NOT NULL ORDER BY r.starts_at, r.id`, member)
 	return rs, wrap(err, "paused requests")
 }
 

@@ -25,7 +25,8 @@ func (tx *Tx) OpenRequestsWithPlace(ctx context.Context, community, now int64, l
 		return nil, 0, wrap(err, "open requests")
 	}
 	var rs []Request
-	err := tx.sel(ctx, &rs, `SELECT r.* `+where+` ORDER BY r.created_at, r.id LIMIT ?`, community, now, limit)
+	err := tx.sel(ctx, &rs, `SELECT `+requestColumns+` FROM requests r`+withLabels("r")+` WHERE r.id IN (SELECT r.id `+where+`)
+		ORDER BY r.created_at, r.id LIMIT ?`, community, now, limit)
 	return rs, total, wrap(err, "open requests")
 }
 

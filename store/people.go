@@ -88,7 +88,7 @@ func (tx *Tx) Speaker(ctx context.Context, member int64) (int64, error) {
 // RequestsFor lists the live requests of the people a member speaks for.
 func (tx *Tx) RequestsFor(ctx context.Context, contact int64) ([]Request, error) {
 	var rs []Request
-	err := tx.sel(ctx, &rs, `SELECT r.* FROM requests r JOIN members m ON m.id = r.requester_id
+	err := tx.sel(ctx, &rs, `SELECT `+requestColumns+` FROM requests r JOIN members m ON m.id = r.requester_id`+withLabels("r")+`
 		WHERE m.contact_member_id = ? AND r.status IN ('open', 'matched') ORDER BY r.starts_at, r.id`, contact)
 	return rs, wrap(err, "requests for others")
 }

@@ -30,6 +30,22 @@ type Request struct {
 	// PausedAt is set while the request is paused because its requester left
 	// (store/departures.go).
 	PausedAt sql.NullInt64 `db:"paused_at"`
+	// CategoryEN and CategoryFR are the community's own names for the category, when it
+	// gave some (read with requestColumns).
+	CategoryEN string `db:"category_label_en"`
+	CategoryFR string `db:"category_label_fr"`
+}
+
+// requestColumns and offerColumns read a request (r) or an offer (o) with its category's
+// own labels, from a join on categories k (withLabels).
+const (
+	requestColumns = `r.*, COALESCE(k.label_en, '') AS category_label_en, COALESCE(k.label_fr, '') AS category_label_fr`
+	offerColumns   = `o.*, COALESCE(k.label_en, '') AS category_label_en, COALESCE(k.label_fr, '') AS category_label_fr`
+)
+
+// withLabels joins the category of the row aliased as alias, for its labels.
+func withLabels(alias string) string {
+	return ` LEFT JOIN categories k ON k.community_id = ` + alias + `.community_id AND k.key = ` + alias + `.category`
 }
 
 // Private is the private part of a request or of a claim on an offer: exact address,
@@ -144,7 +160,7 @@ func (tx *Tx) CreateRequest(ctx context.Context, r NewRequest) (int64, error) {
 // Request loads a request.
 func (tx *Tx) Request(ctx context.Context, id int64) (Request, error) {
 	var r Request
-	err := tx.get(ctx, &r, `SELECT * FROM requests WHERE id = ?`, id)
+	err := tx.get(ctx, &r, `SELECT `+requestColumns+` FROM requests r`+withLabels("r")+` WHERE r.id = ?`, id)
 	return r, wrap(err, "request")
 }
 
@@ -166,7 +182,8 @@ func (tx *Tx) SetRequestStatus(ctx context.Context, id int64, to string, from ..
 // RequestsBy lists a member's requests that are still live.
 func (tx *Tx) RequestsBy(ctx context.Context, member int64) ([]Request, error) {
 	var rs []Request
-	err := tx.sel(ctx, &rs, `SELECT * FROM requests WHERE requester_id = ? AND status IN ('open', 'matched') ORDER BY starts_at, id`, member)
+	err := tx.sel(ctx, &rs, `SELECT `+requestColumns+` FROM requests r`+withLabels("r")+`
+		WHERE r.requester_id = ? AND r.status IN ('open', 'matched') ORDER BY r.starts_at, r.id`, member)
 	return rs, wrap(err, "requests")
 }
 
@@ -185,6 +202,9 @@ type Offer struct {
 	UpdatedAt   int64  `db:"updated_at"`
 	// Hidden is set by a moderator: the item stays but leaves the board.
 	Hidden bool `db:"hidden"`
+	// CategoryEN and CategoryFR are the community's own names for the category.
+	CategoryEN string `db:"category_label_en"`
+	CategoryFR string `db:"category_label_fr"`
 }
 
 // CreateOffer records an offer and its one slot of the given capacity.
@@ -206,7 +226,7 @@ func (tx *Tx) CreateOffer(ctx context.Context, o Offer, capacity int) (int64, in
 // Offer loads an offer.
 func (tx *Tx) Offer(ctx context.Context, id int64) (Offer, error) {
 	var o Offer
-	err := tx.get(ctx, &o, `SELECT * FROM offers WHERE id = ?`, id)
+	err := tx.get(ctx, &o, `SELECT `+offerColumns+` FROM offers o`+withLabels("o")+` WHERE o.id = ?`, id)
 	return o, wrap(err, "offer")
 }
 
@@ -222,7 +242,8 @@ func (tx *Tx) SetOfferStatus(ctx context.Context, id int64, to string, from ...s
 // OffersBy lists a volunteer's live offers.
 func (tx *Tx) OffersBy(ctx context.Context, member int64) ([]Offer, error) {
 	var os []Offer
-	err := tx.sel(ctx, &os, `SELECT * FROM offers WHERE volunteer_id = ? AND status IN ('open', 'full') ORDER BY starts_at, id`, member)
+	err := tx.sel(ctx, &os, `SELECT `+offerColumns+` FROM offers o`+withLabels("o")+`
+		WHERE o.volunteer_id = ? AND o.status IN ('open', 'full') ORDER BY o.starts_at, o.id`, member)
 	return os, wrap(err, "offers")
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives handler errors (which the transcript never shows).
 	Logger *slog.Logger
+	// Admins are the user ids (lower case) the console treats as administrators of its
+	// space, who may set tend up there. Empty means everyone: whoever runs the console
+	// owns the machine.
+	Admins []string
 }
 
 // Console is an interactive, multi-user terminal adapter. Send and Edit are safe for
@@ -394,6 +399,8 @@ func (c *Console) event(in Input) bot.Event {
 		UserName:  DisplayName(in.User),
 		Locale:    c.opt.Locale,
 		ChannelID: c.opt.Board,
+		// Everyone when no admins are named: the operator owns the machine.
+		PlatformAdmin: len(c.opt.Admins) == 0 || slices.Contains(c.opt.Admins, in.User),
 	}
 	if in.Channel != "" {
 		ev.ChannelID = in.Channel

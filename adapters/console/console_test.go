@@ -187,7 +187,8 @@ alice: /tend ask
 		t.Fatalf("clock = %v, want %v", clock, want)
 	}
 
-	base := bot.Event{Platform: "console", Workspace: "demo", Locale: "en", ReceivedAt: testNow}
+	// No Options.Admins: everyone at the console administers its space.
+	base := bot.Event{Platform: "console", Workspace: "demo", Locale: "en", ReceivedAt: testNow, PlatformAdmin: true}
 	ev := func(id string, f func(*bot.Event)) bot.Event {
 		e := base
 		e.ID = "console-" + c.session + "-" + strings.TrimPrefix(id, "console-")
@@ -561,4 +562,20 @@ func sendTo(c *Console, ctx context.Context, to bot.Destination, msg bot.Rendere
 
 func editTo(c *Console, ctx context.Context, to bot.Destination, id string, msg bot.Rendered) error {
 	return c.Edit(ctx, bot.Delivery{To: to, Msg: msg}, id)
+}
+
+// TestAdmins checks that Options.Admins names who administers the console's space.
+func TestAdmins(t *testing.T) {
+	for _, tt := range []struct {
+		admins []string
+		user   string
+		want   bool
+	}{
+		{nil, "alice", true}, {[]string{"maya"}, "maya", true}, {[]string{"maya"}, "alice", false},
+	} {
+		c := New(Options{Out: &bytes.Buffer{}, Admins: tt.admins})
+		if got := c.event(Input{Kind: InputCommand, User: tt.user, Command: "setup"}).PlatformAdmin; got != tt.want {
+			t.Errorf("admins %v, user %s: PlatformAdmin = %v", tt.admins, tt.user, got)
+		}
+	}
 }

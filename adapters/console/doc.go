@@ -22,6 +22,11 @@
 //	!help                          prints the syntax
 //	!quit                          ends the session
 //
+// Everyone who types counts as an administrator of the console's space (Event.PlatformAdmin),
+// who may set tend up there with /tend setup: whoever runs the console owns the machine.
+// Options.Admins (tend console --admins maya,olivia) narrows that to the names listed,
+// so that a script can show what anyone else is told.
+//
 // Names are 1 to 32 letters, digits, '-' or '_'. The user id is the name in lower case
 // ("Alice" and "alice" are the same person) and the display name is the id with its first
 // letter in upper case ("Alice"). Channel names follow the same rule, up to 80 characters.

@@ -279,6 +279,7 @@ func (h *H) AddPlatform() *Fake {
 }
 
 // Event sends one event as the named user and returns what the bot sent because of it.
+// The event is in the fake space unless it names another workspace.
 func (h *H) Event(user string, ev bot.Event) []Sent {
 	h.T.Helper()
 	return h.EventOn(Platform, user, ev)
@@ -290,9 +291,12 @@ func (h *H) EventOn(platform, user string, ev bot.Event) []Sent {
 	h.T.Helper()
 	h.n++
 	ev.ID = fmt.Sprintf("ev%d", h.n)
-	ev.Platform, ev.Workspace = platform, Workspace
-	if platform == Platform2 {
-		ev.Workspace = Workspace2
+	ev.Platform = platform
+	if ev.Workspace == "" {
+		ev.Workspace = Workspace
+		if platform == Platform2 {
+			ev.Workspace = Workspace2
+		}
 	}
 	ev.UserID, ev.UserName = user, strings.ToUpper(user[:1])+user[1:]
 	if ev.ChannelID == "" && !ev.InDM {

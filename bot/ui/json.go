@@ -24,11 +24,12 @@ type textJSON struct {
 	Raw      string             `json:"raw,omitempty"`
 	Fallback string             `json:"fb,omitempty"`
 	Args     map[string]argJSON `json:"args,omitempty"`
+	ByLang   map[string]string  `json:"lang,omitempty"`
 }
 
 // MarshalJSON writes a Text with typed arguments.
 func (t Text) MarshalJSON() ([]byte, error) {
-	out := textJSON{ID: t.ID, Raw: t.Raw, Fallback: t.Fallback}
+	out := textJSON{ID: t.ID, Raw: t.Raw, Fallback: t.Fallback, ByLang: t.ByLang}
 	if len(t.Args) > 0 {
 		out.Args = make(map[string]argJSON, len(t.Args))
 	}
@@ -66,7 +67,7 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 	if err := dec.Decode(&in); err != nil {
 		return err
 	}
-	*t = Text{ID: in.ID, Raw: in.Raw, Fallback: in.Fallback}
+	*t = Text{ID: in.ID, Raw: in.Raw, Fallback: in.Fallback, ByLang: in.ByLang}
 	if len(in.Args) > 0 {
 		t.Args = make(map[string]any, len(in.Args))
 	}

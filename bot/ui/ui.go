@@ -11,6 +11,10 @@ type Text struct {
 	Fallback string
 	// Raw is text already localised (a question of a form being answered in a dialogue).
 	Raw string
+	// ByLang is a community's own words in each language it gave ("en", "fr"), such as
+	// a category's label: the reader's language is shown, else the first given of the
+	// catalogue's languages. It is user text, sanitised when rendered.
+	ByLang map[string]string
 }
 
 // RawText is text that is already localised.
@@ -49,7 +53,7 @@ func T(id string, kv ...any) Text {
 }
 
 // Empty reports whether the text carries no message.
-func (t Text) Empty() bool { return t.ID == "" && t.Raw == "" }
+func (t Text) Empty() bool { return t.ID == "" && t.Raw == "" && len(t.ByLang) == 0 }
 
 // Style hints how a button should look where the platform can show it.
 type Style string
@@ -101,6 +105,9 @@ type Card struct {
 	// CodeWord, when set, names a claim whose sealed visit code word is added to the card
 	// only when it is rendered for that claim's helper or requester, as Reveal is.
 	CodeWord int64
+	// Secret marks a card that shows a one-time secret (a code that joins a space to a
+	// community): it may only answer the actor, and the answer is never stored.
+	Secret bool `json:",omitempty"`
 }
 
 // FieldKind is the type of a form field.
@@ -154,6 +161,9 @@ type TargetKind string
 const (
 	// ToActor answers the person who acted, privately, where they acted.
 	ToActor TargetKind = "actor"
+	// ToActorDM is a direct message to the person who acted, by their platform account,
+	// member or not (an administrator setting tend up belongs to no community yet).
+	ToActorDM TargetKind = "actor_dm"
 	// ToMember is a direct message to a member.
 	ToMember TargetKind = "member"
 	// ToBoard is the community's public board channel.
@@ -181,6 +191,9 @@ type Target struct {
 
 // Actor is the private reply to whoever acted.
 func Actor() Target { return Target{Kind: ToActor} }
+
+// ActorDM is a direct message to whoever acted, member or not.
+func ActorDM() Target { return Target{Kind: ToActorDM} }
 
 // Member is a direct message to one member.
 func Member(id int64) Target { return Target{Kind: ToMember, MemberID: id} }

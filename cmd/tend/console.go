@@ -54,6 +54,8 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	nowFlag := fs.String("now", "", cat.Localize(lang, "cli.console.flag_now", nil))
 	fresh := fs.Bool("fresh", false, cat.Localize(lang, "cli.console.flag_fresh", nil))
 	locale := fs.String("locale", "", cat.Localize(lang, "cli.console.flag_locale", nil))
+	empty := fs.Bool("empty", false, cat.Localize(lang, "cli.console.flag_empty", nil))
+	admins := fs.String("admins", "", cat.Localize(lang, "cli.console.flag_admins", nil))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -93,28 +95,46 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	communities := cfg.Communities
-	if !hasConsoleSpace(communities) {
+	demo := !*empty && !hasConsoleSpace(communities)
+	if demo {
 		communities = append(communities, config.Demo())
 	}
-	if err := applyCommunities(ctx, db, communities); err != nil {
+	kept, err := applyCommunities(ctx, db, communities)
+	if err != nil {
 		return err
+	}
+	for _, k := range kept {
+		say("cli.community.kept", "Slug", k.slug, "Parts", strings.Join(k.differs, ", "))
 	}
 	roles, err := communityRoles(ctx, db, communities)
 	if err != nil {
 		return err
 	}
 	ws, loc := consoleSpace(communities)
+	if ws == "" {
+		// No community for the console: its space waits for /tend setup.
+		ws = console.Platform
+		var bound bool
+		if loc, bound, err = setUpZone(ctx, db, ws); err != nil {
+			return err
+		}
+		if !bound {
+			say("cli.console.empty")
+		}
+	}
 	// Message numbers start again in every console session: cards posted by an earlier
 	// session are not on this screen to edit.
 	if err := db.ForgetPosted(ctx, console.Platform); err != nil {
 		return err
 	}
-	seeded, err := seedDemo(ctx, db, ws)
-	if err != nil {
-		return err
-	}
-	if seeded {
-		say("cli.console.seeded")
+	if demo {
+		seeded, err := seedDemo(ctx, db, ws)
+		if err != nil {
+			return err
+		}
+		if seeded {
+			say("cli.console.seeded")
+		}
 	}
 	// The terminal is the conversation; log lines go to a file beside the database.
 	logFile, err := os.OpenFile(filepath.Join(cfg.DataDir, "console.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -127,7 +147,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	f, isFile := stdin.(*os.File)
 	interactive := isFile && term.IsTerminal(int(f.Fd()))
 	con := console.New(console.Options{Out: stdout, Catalog: cat, Locale: *locale, Workspace: ws, Board: "board",
-		Echo: !interactive, SetClock: clock.set, Location: loc, Now: clock.now, Logger: log})
+		Echo: !interactive, SetClock: clock.set, Location: loc, Now: clock.now, Logger: log, Admins: adminList(*admins)})
 	app.Attach(con)
 	if err := safetyFor(ctx, app, db, communities, log); err != nil {
 		return err
@@ -273,6 +293,43 @@ func seedDemo(ctx context.Context, db *store.DB, ws string) (bool, error) {
 		return nil
 	})
 	return seeded, err
+}
+
+// setUpZone is the time zone of the community set up in the console's space from chat,
+// UTC while there is none (bound false).
+func setUpZone(ctx context.Context, db *store.DB, ws string) (loc *time.Location, bound bool, err error) {
+	loc = time.UTC
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		b, err := tx.BindingFor(ctx, console.Platform, ws)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		bound = true
+		c, err := tx.Community(ctx, b.CommunityID)
+		if err != nil {
+			return err
+		}
+		if l, err := time.LoadLocation(c.Timezone); err == nil {
+			loc = l
+		}
+		return nil
+	})
+	return loc, bound, err
+}
+
+// adminList reads --admins: user names, comma-separated, in lower case like the
+// console's user ids; nil when none are named.
+func adminList(s string) []string {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // zeroReader gives the same "random" bytes every time.

@@ -32,8 +32,8 @@ func TestConsoleTranscripts(t *testing.T) {
 			dir := t.TempDir()
 			env := map[string]string{"TEND_DATA_DIR": dir, "TEND_LOCALE": "en", "TZ": "America/Toronto"}
 			var out, errOut bytes.Buffer
-			code := run(context.Background(), []string{"console", "--fresh", "--now", "2026-11-23T10:00:00-05:00"},
-				bytes.NewReader(in), &out, &errOut, func(k string) string { return env[k] })
+			args := append([]string{"console", "--fresh", "--now", "2026-11-23T10:00:00-05:00"}, scriptArgs(string(in))...)
+			code := run(context.Background(), args, bytes.NewReader(in), &out, &errOut, func(k string) string { return env[k] })
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut.String())
 			}
@@ -61,6 +61,16 @@ func TestConsoleTranscripts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scriptArgs reads the console flags a script asks for on its first line:
+// "# console: --empty --admins maya".
+func scriptArgs(script string) []string {
+	first, _, _ := strings.Cut(script, "\n")
+	if rest, ok := strings.CutPrefix(strings.TrimSpace(first), "# console:"); ok {
+		return strings.Fields(rest)
+	}
+	return nil
 }
 
 // diff shows the first differing lines.

@@ -42,7 +42,7 @@ type cli struct {
 }
 
 // commands in the order usage lists them.
-var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "audit", "keys", "backup", "version", "help"}
+var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "audit", "community", "keys", "backup", "version", "help"}
 
 // run is main without os.Exit; args exclude the program name.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -94,6 +94,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return c.keys(ctx, rest)
 	case "backup":
 		return c.backup(ctx, rest)
+	case "community":
+		return c.community(ctx, rest)
 	case "discord":
 		return c.discord(ctx, rest)
 	case "console":

@@ -55,7 +55,7 @@ func (c *cli) partners(ctx context.Context, args []string) int {
 		c.fail(err)
 		return exitFailure
 	}
-	if err := applyCommunities(ctx, db, cfg.Communities); err != nil {
+	if _, err := applyCommunities(ctx, db, cfg.Communities); err != nil {
 		c.fail(err)
 		return exitFailure
 	}

@@ -115,7 +115,8 @@ func (c *cli) serveWith(ctx context.Context, args []string, deps serveDeps) int 
 		c.fail(err)
 		return exitFailure
 	}
-	if err := applyCommunities(ctx, db, cfg.Communities); err != nil {
+	kept, err := applyCommunities(ctx, db, cfg.Communities)
+	if err != nil {
 		c.fail(redactErr(err, cfg.Database.URL))
 		return exitFailure
 	}
@@ -124,6 +125,10 @@ func (c *cli) serveWith(ctx context.Context, args []string, deps serveDeps) int 
 	}
 
 	log := cfg.LoggerFor(c.stderr, "json")
+	for _, k := range kept {
+		log.Warn("this community's settings were changed from chat or the command line; the config file's values differ and are only its starting values",
+			"community", k.slug, "differs", strings.Join(k.differs, ","))
+	}
 	metrics := obs.New()
 	metrics.WatchDB(db.X.DB)
 	env := &serveEnv{db: db, cfg: cfg, metrics: metrics, log: log, cat: c.cat, t: c.t, routes: map[string]http.Handler{}, fatal: make(chan error, 1)}
