@@ -269,6 +269,23 @@ func (tx *Tx) ResolveScene(ctx context.Context, platform, workspace, userID stri
 	return sc, nil
 }
 
+// BoundPlatforms counts the spaces bound on each platform, whoever bound them (config,
+// chat or the command line).
+func (tx *Tx) BoundPlatforms(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Platform string `db:"platform"`
+		N        int    `db:"n"`
+	}
+	if err := tx.sel(ctx, &rows, `SELECT platform, COUNT(*) AS n FROM space_bindings GROUP BY platform`); err != nil {
+		return nil, wrap(err, "bound platforms")
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Platform] = r.N
+	}
+	return out, nil
+}
+
 // CommunityID finds a community's id by its slug.
 func (tx *Tx) CommunityID(ctx context.Context, slug string) (int64, error) {
 	var id int64

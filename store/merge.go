@@ -46,6 +46,7 @@ var memberColumns = []memberColumn{
 	{"member_links", "member_id", ""},
 	{"audit_log", "actor_member_id", ""},
 	{"departures", "member_id", ""},
+	{"join_codes", "created_by", ""},
 	// Messages on their way to the merged member are rendered for the one they joined.
 	{"outbox", "member_id", ""},
 }

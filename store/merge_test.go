@@ -118,6 +118,8 @@ func TestMergeMovesHistory(t *testing.T) {
 			must(tx.LinkAccount(ctx, c, B, "slack", "U-ANNA"))
 			must(nil, tx.Audit(ctx, c, B, "test.action", "member:1", ""))
 			must(tx.AddDeparture(ctx, store.Departure{CommunityID: c, MemberID: B, LeftAt: tx.Now()}))
+			_, _, err = tx.NewJoinCode(ctx, c, B)
+			must(nil, err)
 			must(tx.Enqueue(ctx, store.OutboxRow{IdemKey: "k1", Platform: "discord", Workspace: "guild-merge", DestKind: "dm", UserID: "anna-slack",
 				MemberID: id(B), Lang: "en", Card: "{}"}))
 			return nil

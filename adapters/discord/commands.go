@@ -64,7 +64,7 @@ var subcommands = []subcommand{
 	{name: "audit", fr: "journal", options: []option{{name: "member", fr: "membre", user: true, keyword: "member"},
 		{name: "since", fr: "depuis", keyword: "since"}, {name: "until", fr: "jusqua", keyword: "until"}}},
 	{name: "unsuspend", fr: "réactiver", options: []option{{name: "member", fr: "membre", user: true, required: true}}},
-	{name: "setup", fr: "configurer", options: []option{{name: "channel", fr: "salon", choices: []string{"moderators", "alerts"}}}},
+	{name: "setup", fr: "configurer", options: []option{{name: "channel", fr: "salon", choices: []string{"board", "moderators", "alerts"}}}},
 	{name: "settings", fr: "réglages"},
 	{name: "edit", fr: "modifier", options: []option{{name: "request", fr: "demande"}}},
 	{name: "ask-for", fr: "demander-pour"},

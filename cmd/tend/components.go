@@ -23,6 +23,41 @@ const EnvLoopbackURL = "TEND_LOOPBACK_URL"
 // deliveryWorkers is how many goroutines send committed messages at once.
 const deliveryWorkers = 8
 
+// servedPlatforms are the platforms serve connects to: those of the config's spaces,
+// those of spaces bound from chat or the command line, and those whose tokens are all
+// set, so that a deployment can be set up from chat before any space is bound.
+func servedPlatforms(ctx context.Context, env *serveEnv) (map[string]int, error) {
+	out := usedPlatforms(env.cfg)
+	err := env.db.InTx(ctx, func(tx *store.Tx) error {
+		bound, err := tx.BoundPlatforms(ctx)
+		for p, n := range bound {
+			if p != "console" {
+				out[p] += n
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	ready := map[string]bool{}
+	for _, t := range env.cfg.PlatformTokens() {
+		if !t.Needed {
+			continue
+		}
+		if _, seen := ready[t.Platform]; !seen {
+			ready[t.Platform] = true
+		}
+		ready[t.Platform] = ready[t.Platform] && t.Set && t.Err == nil
+	}
+	for p, ok := range ready {
+		if _, listed := out[p]; ok && !listed {
+			out[p] = 0
+		}
+	}
+	return out, nil
+}
+
 // platformComponents builds what serve runs: the job queue, the delivery workers, the
 // outbox gauges and every platform adapter this build has for the configured spaces.
 // With no adapter to run it builds nothing, and serve says what is missing.
@@ -32,7 +67,11 @@ func platformComponents(env *serveEnv) ([]component, error) {
 		sl       *slackad.Adapter
 		dc       *discordad.Adapter
 	)
-	for platform := range usedPlatforms(env.cfg) {
+	served, err := servedPlatforms(context.Background(), env)
+	if err != nil {
+		return nil, err
+	}
+	for platform := range served {
 		switch platform {
 		case loopback.Platform:
 			url, err := env.cfg.Secret(EnvLoopbackURL)
