@@ -206,11 +206,7 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, claimID int64) (Result,
 			return Result{}, false, err
 		}
 		res := reply("withdraw.thanks")
-		to, err := toRequester(ctx, tx, r)
-		if err != nil {
-			return Result{}, false, err
-		}
-		note, err := requesterNote(ctx, tx, r)
+		to, note, err := requesterNote(ctx, tx, r)
 		if err != nil {
 			return Result{}, false, err
 		}

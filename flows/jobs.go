@@ -263,11 +263,7 @@ func (s *Service) Expire(ctx context.Context, requestID int64) (Result, error) {
 		if err := tx.Audit(ctx, r.CommunityID, 0, "request.expired", "request:"+ref(r.ID), ""); err != nil {
 			return Result{}, false, err
 		}
-		to, err := toRequester(ctx, tx, r)
-		if err != nil {
-			return Result{}, false, err
-		}
-		note, err := requesterNote(ctx, tx, r)
+		to, note, err := requesterNote(ctx, tx, r)
 		if err != nil {
 			return Result{}, false, err
 		}
@@ -349,11 +345,7 @@ func (s *Service) FollowUp(ctx context.Context, requestID int64) (Result, error)
 		if err := tx.Audit(ctx, r.CommunityID, 0, "request.followed_up", "request:"+ref(r.ID), "basis=consent"); err != nil {
 			return Result{}, false, err
 		}
-		to, err := toRequester(ctx, tx, r)
-		if err != nil {
-			return Result{}, false, err
-		}
-		note, err := requesterNote(ctx, tx, r)
+		to, note, err := requesterNote(ctx, tx, r)
 		if err != nil {
 			return Result{}, false, err
 		}

@@ -117,13 +117,18 @@ func forNote(requester store.Member) []ui.Text {
 	return []ui.Text{ui.T("ask_for.about", "Name", nameOf(requester))}
 }
 
-// requesterNote is forNote for a request's requester, loaded.
-func requesterNote(ctx context.Context, tx *store.Tx, r store.Request) ([]ui.Text, error) {
+// requesterNote is where a request's requester is reached (toRequester) and the note
+// naming the person asked for (forNote), loaded together.
+func requesterNote(ctx context.Context, tx *store.Tx, r store.Request) (ui.Target, []ui.Text, error) {
+	to, err := toRequester(ctx, tx, r)
+	if err != nil {
+		return ui.Target{}, nil, err
+	}
 	m, err := tx.Member(ctx, r.RequesterID)
 	if err != nil {
-		return nil, err
+		return ui.Target{}, nil, err
 	}
-	return forNote(m), nil
+	return to, forNote(m), nil
 }
 
 // Unseal opens a sealed argument for its reader, when the message is rendered: a

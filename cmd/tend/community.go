@@ -51,23 +51,11 @@ func (c *cli) community(ctx context.Context, args []string) int {
 		c.fail(errors.New(c.t("cli.community.labels_for_one")))
 		return exitUsage
 	}
-	cfg, ok := c.loadConfig()
-	if !ok {
-		return exitFailure
-	}
-	db, ok := c.openKeyed(ctx, cfg)
+	_, db, ok := c.openReady(ctx)
 	if !ok {
 		return exitFailure
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		c.fail(err)
-		return exitFailure
-	}
-	if _, err := applyCommunities(ctx, db, cfg.Communities); err != nil {
-		c.fail(err)
-		return exitFailure
-	}
 	var problems []string
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
@@ -182,21 +170,6 @@ type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ", ") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
-// parseAll parses flags wherever they stand among the positional arguments.
-func parseAll(fs *flag.FlagSet, args []string) ([]string, int) {
-	var positional []string
-	for {
-		if code := parse(fs, args); code >= 0 {
-			return nil, code
-		}
-		if fs.NArg() == 0 {
-			return positional, -1
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
 
 // givenGeneral is the general settings given as flags, over base.
 func (o *communityOptions) givenGeneral(base map[string]string) (map[string]string, bool) {

@@ -18,20 +18,9 @@ func (c *cli) keys(ctx context.Context, args []string) int {
 	batch := fs.Int("batch", store.DefaultRotateBatch, c.t("cli.keys.flag.batch"))
 	grace := fs.Duration("grace", store.DefaultRetireGrace, c.t("cli.keys.flag.grace"))
 	masterOnly := fs.Bool("master-only", false, c.t("cli.keys.flag.master_only"))
-	if code := parse(fs, args); code >= 0 {
+	action, code := parseAction(fs, args, "rotate", "status")
+	if code >= 0 {
 		return code
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	action := fs.Arg(0)
-	if code := parse(fs, fs.Args()[1:]); code >= 0 {
-		return code
-	}
-	if fs.NArg() > 0 || (action != "rotate" && action != "status") {
-		fs.Usage()
-		return exitUsage
 	}
 	if *batch < 1 {
 		c.say(c.stderr, "cli.keys.batch_bad")

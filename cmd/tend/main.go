@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -191,6 +192,35 @@ func parse(fs *flag.FlagSet, args []string) int {
 		return exitUsage
 	}
 	return -1
+}
+
+// parseAll parses flags wherever they stand among the positional arguments.
+func parseAll(fs *flag.FlagSet, args []string) ([]string, int) {
+	var positional []string
+	for {
+		if code := parse(fs, args); code >= 0 {
+			return nil, code
+		}
+		if fs.NArg() == 0 {
+			return positional, -1
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// parseAction parses flags on both sides of a subcommand's one action word, which must be
+// one of actions; a code >= 0 means stop with it (the usage was shown).
+func parseAction(fs *flag.FlagSet, args []string, actions ...string) (string, int) {
+	words, code := parseAll(fs, args)
+	if code >= 0 {
+		return "", code
+	}
+	if len(words) != 1 || !slices.Contains(actions, words[0]) {
+		fs.Usage()
+		return "", exitUsage
+	}
+	return words[0], -1
 }
 
 // loadConfig loads and validates the config, printing problems.

@@ -14,21 +14,9 @@ import (
 // migrate runs `tend migrate up` and `tend migrate status`.
 func (c *cli) migrate(ctx context.Context, args []string) int {
 	fs := c.flags("migrate up|status")
-	// Flags may come before or after the action: parse both sides of it.
-	if code := parse(fs, args); code >= 0 {
+	action, code := parseAction(fs, args, "up", "status")
+	if code >= 0 {
 		return code
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	action := fs.Arg(0)
-	if code := parse(fs, fs.Args()[1:]); code >= 0 {
-		return code
-	}
-	if fs.NArg() > 0 || (action != "up" && action != "status") {
-		fs.Usage()
-		return exitUsage
 	}
 	cfg, ok := c.loadConfig()
 	if !ok {

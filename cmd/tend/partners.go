@@ -25,40 +25,15 @@ func (c *cli) partners(ctx context.Context, args []string) int {
 	channel := fs.String("channel", "", c.t("cli.partners.flag.channel"))
 	hook := fs.String("webhook", "", c.t("cli.partners.flag.webhook"))
 	secretFile := fs.String("secret-file", "", c.t("cli.partners.flag.secret_file"))
-	if code := parse(fs, args); code >= 0 {
+	action, code := parseAction(fs, args, "list", "add", "remove")
+	if code >= 0 {
 		return code
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	action := fs.Arg(0)
-	if code := parse(fs, fs.Args()[1:]); code >= 0 {
-		return code
-	}
-	if fs.NArg() > 0 || (action != "list" && action != "add" && action != "remove") {
-		fs.Usage()
-		return exitUsage
-	}
-	cfg, ok := c.loadConfig()
-	if !ok {
-		return exitFailure
-	}
-	db, ok := c.openKeyed(ctx, cfg)
+	_, db, ok := c.openReady(ctx)
 	if !ok {
 		return exitFailure
 	}
 	defer db.Close()
-	// Like serve: the schema and the configured communities first, so a directory can be
-	// set up before the first start.
-	if _, err := db.Migrate(ctx); err != nil {
-		c.fail(err)
-		return exitFailure
-	}
-	if _, err := applyCommunities(ctx, db, cfg.Communities); err != nil {
-		c.fail(err)
-		return exitFailure
-	}
 	var secret string
 	if *secretFile != "" {
 		b, err := os.ReadFile(*secretFile)

@@ -345,6 +345,31 @@ func (c *cli) refuseServe(cfg *config.Config) int {
 	return exitFailure
 }
 
+// openReady is openKeyed for the commands that change communities: the config loaded,
+// the schema brought up to date and the configured communities applied first, like
+// serve does, so a directory can be set up before the first start.
+func (c *cli) openReady(ctx context.Context) (*config.Config, *store.DB, bool) {
+	cfg, ok := c.loadConfig()
+	if !ok {
+		return nil, nil, false
+	}
+	db, ok := c.openKeyed(ctx, cfg)
+	if !ok {
+		return nil, nil, false
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		c.fail(err)
+		_ = db.Close()
+		return nil, nil, false
+	}
+	if _, err := applyCommunities(ctx, db, cfg.Communities); err != nil {
+		c.fail(err)
+		_ = db.Close()
+		return nil, nil, false
+	}
+	return cfg, db, true
+}
+
 // openKeyed opens the database with the configured encryption key, saying kindly when
 // there is none; ok is false after it printed why.
 func (c *cli) openKeyed(ctx context.Context, cfg *config.Config) (*store.DB, bool) {
