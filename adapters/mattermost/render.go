@@ -120,6 +120,23 @@ func buttonStyle(s string) string {
 	return "default"
 }
 
+// cutBytes shortens s to at most n bytes, on a character boundary, marking the cut:
+// the server counts a dialog's lengths in bytes.
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ell = "…"
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len()+utf8.RuneLen(r)+len(ell) > n {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + ell
+}
+
 // oneLine joins a text's lines with spaces.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
@@ -137,7 +154,7 @@ func cut(s string, n int) string {
 // holds), and, where the server has it and the config says so, the date picker for a
 // date and time. state is the signed state the submission brings back.
 func (a *Adapter) dialog(f bot.RenderedForm, state, lang string) model.Dialog {
-	title := cut(oneLine(Neutralize(f.Title)), maxDialogTitle)
+	title := cutBytes(oneLine(Neutralize(f.Title)), maxDialogTitle)
 	if title == "" {
 		title = "tend"
 	}
@@ -145,9 +162,8 @@ func (a *Adapter) dialog(f bot.RenderedForm, state, lang string) model.Dialog {
 		CallbackId: f.ID, Title: title, State: state,
 		SubmitLabel: a.cat.Localize(lang, "mattermost.dialog.submit", nil),
 	}
-	long := utf8.RuneCountInString(f.Title) > maxDialogTitle
-	if long {
-		d.IntroductionText = cut(Neutralize(f.Title), maxIntro)
+	if len(oneLine(Neutralize(f.Title))) > maxDialogTitle {
+		d.IntroductionText = cutBytes(Neutralize(f.Title), maxIntro)
 	}
 	seen := map[string]bool{}
 	for _, fl := range f.Fields {
@@ -163,12 +179,12 @@ func (a *Adapter) dialog(f bot.RenderedForm, state, lang string) model.Dialog {
 // element renders one form field. The help goes in the placeholder where it fits, else
 // under the field; a label cut to Mattermost's 24 characters is said whole under it.
 func (a *Adapter) element(f bot.RenderedFormField) model.DialogElement {
-	name := cut(oneLine(Neutralize(f.Label)), maxElementName)
+	name := cutBytes(oneLine(Neutralize(f.Label)), maxElementName)
 	if name == "" {
 		name = f.Name
 	}
 	whole := ""
-	if utf8.RuneCountInString(oneLine(f.Label)) > maxElementName {
+	if len(oneLine(Neutralize(f.Label))) > maxElementName {
 		whole = oneLine(Neutralize(f.Label))
 	}
 	help := oneLine(Neutralize(f.Help))
@@ -177,11 +193,11 @@ func (a *Adapter) element(f bot.RenderedFormField) model.DialogElement {
 		if withHelp {
 			parts = append(parts, help)
 		}
-		return cut(strings.TrimSpace(strings.Join(parts, " ")), maxHelpText)
+		return cutBytes(strings.TrimSpace(strings.Join(parts, " ")), maxHelpText)
 	}
 	e := model.DialogElement{DisplayName: name, Name: f.Name, Optional: !f.Required || f.Default != "", HelpText: under(true)}
 	placeholder := func(limit int) {
-		if help != "" && utf8.RuneCountInString(help) <= limit {
+		if help != "" && len(help) <= limit {
 			e.Placeholder, e.HelpText = help, under(false)
 		}
 	}
@@ -192,7 +208,7 @@ func (a *Adapter) element(f bot.RenderedFormField) model.DialogElement {
 			if i == maxOptions {
 				break
 			}
-			e.Options = append(e.Options, &model.PostActionOptions{Text: cut(oneLine(Neutralize(o.Label)), maxOptionText), Value: o.Value})
+			e.Options = append(e.Options, &model.PostActionOptions{Text: cutBytes(oneLine(Neutralize(o.Label)), maxOptionText), Value: o.Value})
 			if o.Value == f.Default {
 				e.Default = o.Value
 			}
@@ -206,7 +222,7 @@ func (a *Adapter) element(f bot.RenderedFormField) model.DialogElement {
 		if f.MaxLen > 0 {
 			e.MaxLength = min(f.MaxLen, maxTextarea)
 		}
-		e.Default = cut(f.Default, e.MaxLength)
+		e.Default = cutBytes(f.Default, e.MaxLength)
 		placeholder(maxTextarea)
 	default:
 		e.Type = "text"
@@ -214,7 +230,7 @@ func (a *Adapter) element(f bot.RenderedFormField) model.DialogElement {
 		if f.MaxLen > 0 {
 			e.MaxLength = min(f.MaxLen, maxTextLen)
 		}
-		e.Default = cut(oneLine(f.Default), e.MaxLength)
+		e.Default = cutBytes(oneLine(f.Default), e.MaxLength)
 		placeholder(maxTextLen)
 	}
 	return e
