@@ -39,7 +39,7 @@ type Options struct {
 	// BotUsername is the bot account's username (default "tend").
 	BotUsername string
 	// TriggerTTL is how long a trigger id opens a dialog (the server's is 3 s, the
-	// default); ExpireTriggers ends them at once.
+	// default); ExpireTriggers ends them all.
 	TriggerTTL time.Duration
 	// ReplayLimit is how many events a websocket connection keeps for resumption
 	// (default 128, as the server's dead queue).
@@ -82,6 +82,7 @@ type Server struct {
 
 	sessions map[string]*wsSession
 	conns    map[*wsConn]struct{}
+	upgrades int
 	silent   bool
 }
 
@@ -279,15 +280,12 @@ func (s *Server) RateLimit(route string, n, resetSeconds int) {
 	s.Fail(route, n, http.StatusTooManyRequests, h)
 }
 
-// ExpireTriggers makes every trigger id issued so far too old to open a dialog, as
-// three seconds would.
-func (s *Server) ExpireTriggers() {
+// ExpireTriggers makes every trigger id, issued or to come, too old to open a dialog
+// (as three seconds would), until it is called with false.
+func (s *Server) ExpireTriggers(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, t := range s.triggers {
-		t.at = time.Time{}
-		s.triggers[k] = t
-	}
+	s.expired = on
 }
 
 // Calls lists the REST calls served so far.

@@ -377,7 +377,7 @@ func (s *Server) openDialog(w http.ResponseWriter, body []byte) int {
 		s.problemLocked("dialog %q opened with an unknown trigger id", req.Dialog.CallbackId)
 		return appError(w, 400, "interactive_message.decode_trigger_id.missing_data")
 	}
-	if time.Since(t.at) > s.opts.TriggerTTL {
+	if s.expired || time.Since(t.at) > s.opts.TriggerTTL {
 		return appError(w, 400, "interactive_message.decode_trigger_id.expired")
 	}
 	s.dialogs[t.user] = append(s.dialogs[t.user], req)

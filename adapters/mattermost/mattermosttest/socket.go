@@ -80,6 +80,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	}
 	sess.conn = c
 	s.conns[c] = struct{}{}
+	s.upgrades++
 	if auth != "" {
 		s.authenticateLocked(c)
 	}
@@ -261,6 +262,13 @@ func (s *Server) Connections() int {
 		}
 	}
 	return n
+}
+
+// Upgrades is how many websockets were opened, resumed ones included.
+func (s *Server) Upgrades() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.upgrades
 }
 
 // Sessions is how many websocket sessions the server has started (a resume is not one).
