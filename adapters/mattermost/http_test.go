@@ -2,7 +2,7 @@ package mattermost
 
 import (
 	"context"
-		"net/http"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"

@@ -145,7 +145,7 @@ func TestUserTextCannotPing(t *testing.T) {
 	r := newRig(t, Config{})
 	ctx := context.Background()
 	msg := bot.Rendered{Title: "@channel", Body: []string{"Hi @all and @here, @bob and @care-team; [my bank](https://evil.example) ![x](https://evil.example/i.png)"},
-		Fields: []bot.RenderedField{{Label: "Note", Value: "[ref]: https://evil.example"}},
+		Fields:  []bot.RenderedField{{Label: "Note", Value: "[ref]: https://evil.example"}},
 		Buttons: []bot.RenderedButton{{Label: "@here press", Action: "a", Payload: "1"}}}
 	id, err := r.ad.Send(ctx, bot.Delivery{To: bot.Destination{Kind: bot.DestChannel, Workspace: r.team, ChannelID: r.board}, Msg: msg})
 	if err != nil {
