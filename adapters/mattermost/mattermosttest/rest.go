@@ -384,9 +384,24 @@ func (s *Server) openDialog(w http.ResponseWriter, body []byte) int {
 	return writeJSON(w, 200, map[string]string{"status": "OK"})
 }
 
+// teamLocked answers for a team the bot cannot manage commands in: 404 when there is no
+// such team, 403 when the bot is not in it.
+func (s *Server) teamLocked(w http.ResponseWriter, team string) (int, bool) {
+	if _, ok := s.teams[team]; !ok {
+		return appError(w, 404, "app.team.get.find.app_error"), false
+	}
+	if _, ok := s.members[team][s.bot.ID]; !ok {
+		return appError(w, 403, "api.context.permissions.app_error"), false
+	}
+	return 0, true
+}
+
 func (s *Server) listCommands(w http.ResponseWriter, team string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if status, ok := s.teamLocked(w, team); !ok {
+		return status
+	}
 	var out []*model.Command
 	for _, c := range s.commands {
 		if c.TeamId == team {
@@ -404,6 +419,9 @@ func (s *Server) createCommand(w http.ResponseWriter, body []byte) int {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if status, ok := s.teamLocked(w, c.TeamId); !ok {
+		return status
+	}
 	for _, o := range s.commands {
 		if o.TeamId == c.TeamId && o.Trigger == c.Trigger {
 			s.problemLocked("command /%s created twice in team %s", c.Trigger, c.TeamId)
