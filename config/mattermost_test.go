@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,27 @@ moderators_channel = "` + mods + `"
 				t.Errorf("a team/channel name was refused: %v", err)
 			}
 		})
+	}
+}
+
+// TestExampleMattermostIsValid uncomments the example's commented settings (Discord's
+// and Mattermost's) and checks the Mattermost ones load.
+func TestExampleMattermostIsValid(t *testing.T) {
+	b, err := os.ReadFile("../tend.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uncommented := regexp.MustCompile(`(?m)^(\s*)#([a-z_]+ =|\[)`).ReplaceAllString(string(b), "$1$2")
+	c, err := Load(writeFile(t, "tend.toml", uncommented, 0o644), env())
+	if err != nil {
+		t.Fatalf("the Mattermost example does not load: %v", err)
+	}
+	m := c.Mattermost
+	if m.URL == "" || m.CallbackURL == "" || len(m.ModeratorGroups) != 1 || len(m.VettedChannels) != 1 {
+		t.Errorf("mattermost = %+v", m)
+	}
+	spaces := c.Communities[0].Spaces
+	if last := spaces[len(spaces)-1]; last.Platform != "mattermost" {
+		t.Errorf("spaces = %+v", spaces)
 	}
 }
