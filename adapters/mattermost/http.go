@@ -44,8 +44,7 @@ func (a *Adapter) HTTPHandler(h bot.Handler) http.Handler {
 			http.Error(w, "the body must be a slash command", http.StatusBadRequest)
 			return
 		}
-		a.onCommand(r.Context(), h, form)
-		writeJSON(w, map[string]any{})
+		writeJSON(w, commandResponse(a.onCommand(r.Context(), h, form)))
 	}))
 	mux.Handle(PathAction, a.body(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		var req model.PostActionIntegrationRequest
@@ -55,7 +54,7 @@ func (a *Adapter) HTTPHandler(h bot.Handler) http.Handler {
 		}
 		x, err := a.sign.readContext(req.Context)
 		if err == nil {
-			err = a.bound(r.Context(), x.ref, req.PostId)
+			err = a.bound(r.Context(), x.ref, req)
 		}
 		if err != nil {
 			if errors.Is(err, errUnsigned) || errors.Is(err, errElsewhere) {
@@ -67,8 +66,7 @@ func (a *Adapter) HTTPHandler(h bot.Handler) http.Handler {
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
 		}
-		a.onAction(r.Context(), h, req, x)
-		writeJSON(w, model.PostActionIntegrationResponse{})
+		writeJSON(w, actionResponse(a.onAction(r.Context(), h, req, x)))
 	}))
 	mux.Handle(PathDialog, a.body(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		var req model.SubmitDialogRequest
@@ -175,11 +173,19 @@ func (a *Adapter) tokenOK(header, field string) bool {
 
 var errElsewhere = errors.New("context signed for another post")
 
-// bound checks that a context's reference belongs to the post it came with: errElsewhere
-// when it does not, another error when the server could not say.
-func (a *Adapter) bound(ctx context.Context, ref, postID string) error {
+// bound checks that a context's reference belongs to the post it came with (or, for a
+// post shown to one person, to that person in that channel): errElsewhere when it does
+// not, another error when the server could not say.
+func (a *Adapter) bound(ctx context.Context, ref string, req model.PostActionIntegrationRequest) error {
+	postID := req.PostId
 	if postID == "" {
 		return errElsewhere
+	}
+	if rest, ok := strings.CutPrefix(ref, "u:"); ok {
+		if rest != req.UserId+":"+req.ChannelId {
+			return errElsewhere
+		}
+		return nil
 	}
 	if id, ok := strings.CutPrefix(ref, "p:"); ok {
 		if id != postID {

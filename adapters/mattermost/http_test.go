@@ -334,8 +334,8 @@ func TestDialogStateForgeries(t *testing.T) {
 		t.Errorf("a repeated submission has a new id: %s, %s", evs[3].ID, evs[2].ID)
 	}
 	msgs := r.srv.Messages()
-	if last := msgs[len(msgs)-1]; last.EphemeralTo != r.users["alice"] || last.Text != "Thanks" {
-		t.Errorf("the answer to the dialog: %+v", last)
+	if last := msgs[len(msgs)-1]; last.DMUser != r.users["alice"] || last.Text != "Thanks" {
+		t.Errorf("the answer to the dialog (the bot may not post ephemeral messages): %+v", last)
 	}
 }
 
@@ -366,5 +366,51 @@ func TestExpiredTriggerGivesAFormButton(t *testing.T) {
 	}
 	if n := len(h.got()); n != 1 {
 		t.Errorf("the form button went to the bot: %d events", n)
+	}
+}
+
+// TestAnswersInTheResponse: a bot that may not post ephemeral messages answers a slash
+// command in the command's response (buttons included) and a press with ephemeral text;
+// the buttons are bound to the person and channel they were shown to.
+func TestAnswersInTheResponse(t *testing.T) {
+	r := newRig(t, Config{})
+	h := &recorder{reply: func(ev bot.Event) bot.Reply {
+		if ev.Kind == bot.EventCommand {
+			return bot.Reply{Messages: []bot.Rendered{
+				{Body: []string{"Privacy notice <https://evil.example|your bank>"}, Buttons: []bot.RenderedButton{{Label: "I agree", Action: "notice.accept", Payload: "v1"}}},
+				{Body: []string{"second"}},
+			}}
+		}
+		return bot.Reply{Messages: []bot.Rendered{{Body: []string{"Welcome"}}}}
+	}}
+	r.serve(h)
+	r.command("alice", "help")
+	msgs := r.srv.Messages()
+	if len(msgs) != 2 || msgs[0].EphemeralTo != r.users["alice"] || msgs[1].EphemeralTo != r.users["alice"] || len(msgs[0].Actions) != 1 {
+		t.Fatalf("the command's answers: %+v", msgs)
+	}
+	notice := msgs[0]
+	if ref, _ := notice.Actions[0].Context[ctxRef].(string); ref != userRef(r.users["alice"], r.board) {
+		t.Fatalf("bound to %q", ref)
+	}
+	// Someone else sending alice's button is refused.
+	req := model.PostActionIntegrationRequest{UserId: r.users["bob"], ChannelId: r.board, ChannelName: "board", TeamId: r.team,
+		PostId: notice.PostID, TriggerId: "t1", Context: notice.Actions[0].Context}
+	if ans, _ := r.srv.Action(r.tend.URL+PathAction, req); ans.Status != http.StatusUnauthorized {
+		t.Fatalf("bob pressing alice's button: HTTP %d", ans.Status)
+	}
+	req.UserId, req.ChannelId = r.users["alice"], r.mods
+	if ans, _ := r.srv.Action(r.tend.URL+PathAction, req); ans.Status != http.StatusUnauthorized {
+		t.Fatalf("alice's button sent from another channel: HTTP %d", ans.Status)
+	}
+	if ans, err := r.srv.Press(r.users["alice"], notice.PostID, notice.Actions[0].ID, "", nil); err != nil || ans.Status != http.StatusOK {
+		t.Fatalf("alice presses: HTTP %d, %v", ans.Status, err)
+	}
+	msgs = r.srv.Messages()
+	if last := msgs[len(msgs)-1]; last.EphemeralTo != r.users["alice"] || last.Text != "Welcome" {
+		t.Fatalf("the press's answer: %+v", last)
+	}
+	if evs := h.got(); len(evs) != 2 || evs[1].Action != "notice.accept" {
+		t.Fatalf("events: %+v", evs)
 	}
 }

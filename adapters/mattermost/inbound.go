@@ -25,7 +25,7 @@ const (
 	idDialog  = "dlg:"
 )
 
-// followUpTimeout bounds the work on one request after the bot has handled it.
+// followUpTimeout bounds the work on one event after the bot has handled it.
 const followUpTimeout = 30 * time.Second
 
 // triggerID turns a trigger id (one per command or press, signed by the server) into an
@@ -54,8 +54,9 @@ func (a *Adapter) handle(ctx context.Context, h bot.Handler, ev bot.Event) bot.R
 }
 
 // onCommand turns "/tend ask now" into the command "ask" with args ["now"] ("/tend"
-// alone is "help"), handles it, opens its form as a dialog and posts its answers.
-func (a *Adapter) onCommand(ctx context.Context, h bot.Handler, form url.Values) {
+// alone is "help"), handles it, opens its form as a dialog and shows its answers; it
+// returns those that go in the command's response.
+func (a *Adapter) onCommand(ctx context.Context, h bot.Handler, form url.Values) []inlined {
 	trigger := form.Get("trigger_id")
 	if trigger == "" {
 		a.log.Warn("mattermost: slash command without a trigger id", "team", form.Get("team_id"))
@@ -65,7 +66,7 @@ func (a *Adapter) onCommand(ctx context.Context, h bot.Handler, form url.Values)
 	ev.Kind = bot.EventCommand
 	ev.Command, ev.Args = words(form.Get("text"))
 	r := a.handle(ctx, h, ev)
-	a.answer(ctx, ev, r, trigger)
+	return a.answer(ctx, ev, r, trigger, carryCommand)
 }
 
 // words splits a command's text: the first word is the command ("help" when none).
@@ -77,8 +78,9 @@ func words(text string) (string, []string) {
 	return w[0], w[1:]
 }
 
-// onAction handles a verified button press or menu pick.
-func (a *Adapter) onAction(ctx context.Context, h bot.Handler, req model.PostActionIntegrationRequest, x action) {
+// onAction handles a verified button press or menu pick; it returns the answers that go
+// in the press's response.
+func (a *Adapter) onAction(ctx context.Context, h bot.Handler, req model.PostActionIntegrationRequest, x action) []inlined {
 	team := x.workspace
 	if team == "" {
 		team = req.TeamId
@@ -91,10 +93,9 @@ func (a *Adapter) onAction(ctx context.Context, h bot.Handler, req model.PostAct
 		var f bot.RenderedForm
 		if err := json.Unmarshal([]byte(x.payload), &f); err != nil {
 			a.log.Warn("mattermost: a form button carried no form", "post", req.PostId)
-			return
+			return nil
 		}
-		a.openDialog(ctx, ev, f, req.TriggerId)
-		return
+		return a.answer(ctx, ev, bot.Reply{Form: &f}, req.TriggerId, carryText)
 	}
 	ev.Kind, ev.Action, ev.Payload = bot.EventButton, x.action, x.payload
 	if x.kind == kindSelect {
@@ -102,7 +103,7 @@ func (a *Adapter) onAction(ctx context.Context, h bot.Handler, req model.PostAct
 		ev.Value, _ = req.Context[ctxSelected].(string)
 	}
 	r := a.handle(ctx, h, ev)
-	a.answer(ctx, ev, r, req.TriggerId)
+	return a.answer(ctx, ev, r, req.TriggerId, carryText)
 }
 
 // onDialog handles a submitted dialog whose state was verified: field errors go back to
@@ -138,7 +139,7 @@ func (a *Adapter) onDialog(ctx context.Context, h bot.Handler, req model.SubmitD
 	if r.Form != nil {
 		a.log.Warn("mattermost: a form asked for after a dialog cannot open without a trigger", "event", ev.ID, "form", r.Form.ID)
 	}
-	a.answer(ctx, ev, bot.Reply{Messages: r.Messages, InDM: r.InDM}, "")
+	a.answer(ctx, ev, bot.Reply{Messages: r.Messages, InDM: r.InDM}, "", carryNothing)
 	return model.SubmitDialogResponse{}
 }
 
@@ -185,125 +186,4 @@ func (a *Adapter) valuesDigest(values map[string]string) string {
 		parts = append(parts, k, values[k])
 	}
 	return a.sign.digest(24, parts...)
-}
-
-// answer opens the reply's form as a dialog with the trigger, then shows the reply's
-// messages to the person who acted: in their direct channel with the bot, or ephemerally
-// in the channel where they acted. Each answer's post id (or pending id) comes from the
-// event, so a replica answering the same event again replaces it rather than adding one.
-func (a *Adapter) answer(ctx context.Context, ev bot.Event, r bot.Reply, trigger string) {
-	if r.Form != nil {
-		a.openDialog(ctx, ev, *r.Form, trigger)
-	}
-	for i, m := range r.Messages {
-		a.replyOne(ctx, ev, r.InDM, m, fmt.Sprintf("%s:%d", ev.ID, i))
-	}
-}
-
-// replyOne shows one answer to the person who acted; an ephemeral post that cannot be
-// made (the channel is gone, the bot left it) goes to their direct channel instead.
-func (a *Adapter) replyOne(ctx context.Context, ev bot.Event, inDM bool, m bot.Rendered, key string) {
-	var err error
-	if !inDM && !ev.InDM && ev.ChannelID != "" {
-		if _, err = a.ephemeral(ctx, ev.Workspace, ev.ChannelID, ev.UserID, m, ephemeralID(key)); err == nil {
-			return
-		}
-		a.log.Warn("mattermost: an ephemeral answer failed; sending it as a direct message", "event", ev.ID, "err", err)
-	}
-	ch := ev.ChannelID
-	if !ev.InDM || ch == "" {
-		if ch, err = a.dmChannel(ctx, ev.UserID); err != nil {
-			a.log.Warn("mattermost: an answer could not be sent", "event", ev.ID, "err", err)
-			return
-		}
-	}
-	if _, err = a.post(ctx, ev.Workspace, ch, m, key); err != nil {
-		a.log.Warn("mattermost: an answer could not be sent", "event", ev.ID, "err", err)
-	}
-}
-
-// openDialog opens a form as a dialog with a trigger id. Without a trigger, or when the
-// server refuses it (a trigger lasts three seconds), the person gets a button that
-// opens the form: pressing it brings a fresh trigger.
-func (a *Adapter) openDialog(ctx context.Context, ev bot.Event, f bot.RenderedForm, trigger string) {
-	lang := a.lang(ev.Locale)
-	st := dialogState{Form: f.ID, Payload: f.Payload, Workspace: ev.Workspace, Channel: ev.ChannelID, User: ev.UserID,
-		DM: ev.InDM, Nonce: randomHex(8)}
-	if a.cfg.DateTimeElements {
-		for _, fl := range f.Fields {
-			if fl.Kind == "datetime" {
-				st.DateTimes = append(st.DateTimes, fl.Name)
-			}
-		}
-	}
-	if trigger != "" {
-		req := model.OpenDialogRequest{TriggerId: trigger, URL: a.callback(PathDialog), Dialog: a.dialog(f, a.sign.encodeState(st), lang)}
-		resp, err := a.api.OpenInteractiveDialog(ctx, req)
-		if err == nil {
-			return
-		}
-		a.log.Warn("mattermost: opening a dialog failed", "event", ev.ID, "form", f.ID, "err", apiError("POST /actions/dialogs/open", resp, err))
-	}
-	a.formButton(ctx, ev, f)
-}
-
-// formButton shows a button that opens a form: to the person only, in the channel where
-// they acted, or in their direct channel with the bot. The form travels in the button's
-// signed context, so any replica can open it.
-func (a *Adapter) formButton(ctx context.Context, ev bot.Event, f bot.RenderedForm) {
-	b, err := json.Marshal(f)
-	if err != nil {
-		return
-	}
-	m := bot.Rendered{Body: []string{a.text(ev.Locale, "mattermost.form.ready", map[string]any{"Title": f.Title})}}
-	key := ev.ID + ":form"
-	build := func(ref string) *model.Post {
-		x := action{kind: kindForm, workspace: ev.Workspace, payload: string(b), ref: ref}
-		props := a.props(ev.Workspace, m, ref)
-		props[model.PostPropsAttachments] = []*model.MessageAttachment{{Fallback: cut(oneLine(Neutralize(f.Title)), 300), Actions: []*model.PostAction{{
-			Id: a.actionID(x, 0), Type: model.PostActionTypeButton, Name: label(a.text(ev.Locale, "mattermost.form.open", nil)), Style: "primary",
-			Integration: &model.PostActionIntegration{URL: a.callback(PathAction), Context: a.sign.actionContext(x)},
-		}}}}
-		p := &model.Post{Message: content(m)}
-		p.SetProps(props)
-		return p
-	}
-	if !ev.InDM && ev.ChannelID != "" {
-		id := ephemeralID(key)
-		p := build(postRef(id))
-		p.Id, p.ChannelId = id, ev.ChannelID
-		if _, resp, err := a.api.CreatePostEphemeral(ctx, &model.PostEphemeral{UserID: ev.UserID, Post: p}); err != nil {
-			a.log.Warn("mattermost: the form button could not be shown", "event", ev.ID, "err", apiError("POST /posts/ephemeral", resp, err))
-		}
-		return
-	}
-	ch := ev.ChannelID
-	if ch == "" {
-		if ch, err = a.dmChannel(ctx, ev.UserID); err != nil {
-			a.log.Warn("mattermost: the form button could not be sent", "event", ev.ID, "err", err)
-			return
-		}
-	}
-	ref := keyRef(key)
-	p := build(ref)
-	p.ChannelId, p.PendingPostId = ch, pendingID(key)
-	out, resp, err := a.api.CreatePost(ctx, p)
-	if err != nil {
-		a.log.Warn("mattermost: the form button could not be sent", "event", ev.ID, "err", apiError("POST /posts", resp, err))
-		return
-	}
-	a.bind(ref, out.Id)
-}
-
-// later runs work after the request that caused it was answered, detached from it.
-func (a *Adapter) later(ctx context.Context, f func(context.Context)) {
-	a.bg.Add(1)
-	a.busy.Add(1)
-	go func() {
-		defer a.bg.Done()
-		defer a.busy.Add(-1)
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), followUpTimeout)
-		defer cancel()
-		f(ctx)
-	}()
 }

@@ -104,6 +104,8 @@ type Adapter struct {
 	// handled, so tests can wait for quiet.
 	bg   sync.WaitGroup
 	busy atomic.Int64
+	// noEphemeral remembers that the server refused the bot an ephemeral post.
+	noEphemeral atomic.Bool
 
 	mu sync.Mutex
 	// me is the bot account, read once with GET /users/me.

@@ -41,10 +41,17 @@ type rig struct {
 
 var rigUsers = []string{"alice", "bob", "carol", "maya", "zoe"}
 
-func newRig(t *testing.T, cfg Config) *rig {
+// withEphemeral gives the bot the permission to post ephemeral messages.
+func withEphemeral(o *mattermosttest.Options) { o.EphemeralPosts = true }
+
+func newRig(t *testing.T, cfg Config, opts ...func(*mattermosttest.Options)) *rig {
 	t.Helper()
 	r := &rig{t: t, users: map[string]string{}}
-	r.srv = mattermosttest.New(t, mattermosttest.Options{Token: testToken, TriggerTTL: time.Minute})
+	o := mattermosttest.Options{Token: testToken, TriggerTTL: time.Minute}
+	for _, f := range opts {
+		f(&o)
+	}
+	r.srv = mattermosttest.New(t, o)
 	r.team = r.srv.AddTeam("hospice")
 	var ids []string
 	for _, name := range rigUsers {

@@ -44,7 +44,7 @@ func (a *Adapter) Send(ctx context.Context, d bot.Delivery) (string, error) {
 			}
 			return a.post(ctx, d.To.Workspace, ch, d.Msg, d.Key)
 		}
-		return a.ephemeral(ctx, d.To.Workspace, d.To.ChannelID, d.To.UserID, d.Msg, ephemeralID(d.Key))
+		return a.ephemeral(ctx, d.To.Workspace, d.To.ChannelID, d.To.UserID, d.Msg, ephemeralID(d.Key), d.Key)
 	}
 	return "", fmt.Errorf("%w: mattermost: unknown destination kind %q", bot.ErrPermanent, d.To.Kind)
 }
@@ -62,16 +62,26 @@ func (a *Adapter) post(ctx context.Context, workspace, channel string, m bot.Ren
 	return out.Id, nil
 }
 
-// ephemeral shows a post to one person in a channel. Its id is chosen here, so its
-// buttons are signed for it; posting again with the same id replaces it on screen.
-func (a *Adapter) ephemeral(ctx context.Context, workspace, channel, user string, m bot.Rendered, id string) (string, error) {
-	p := &model.Post{Id: id, ChannelId: channel, Message: content(m)}
-	p.SetProps(a.props(workspace, m, postRef(id)))
-	_, resp, err := a.api.CreatePostEphemeral(ctx, &model.PostEphemeral{UserID: user, Post: p})
-	if err != nil {
-		return "", apiError("POST /posts/ephemeral", resp, err)
+// ephemeral shows a post to one person in a channel, its buttons bound to them. Its id
+// is chosen here; posting again with the same id replaces it on screen. Where the bot may
+// not post ephemeral messages, it goes to the person's direct channel.
+func (a *Adapter) ephemeral(ctx context.Context, workspace, channel, user string, m bot.Rendered, id, key string) (string, error) {
+	if !a.noEphemeral.Load() {
+		ref := userRef(user, channel)
+		err := a.postEphemeral(ctx, channel, user, id, content(m), a.props(workspace, m, ref))
+		if err == nil {
+			return id, nil
+		}
+		if status(err) != 403 {
+			return "", err
+		}
+		a.ephemeralRefused(err)
 	}
-	return id, nil
+	ch, err := a.dmChannel(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	return a.post(ctx, workspace, ch, m, key)
 }
 
 // Edit updates a post the bot sent (board cards, matched requests in DMs) with
@@ -81,13 +91,15 @@ func (a *Adapter) Edit(ctx context.Context, d bot.Delivery, messageID string) er
 	if messageID == "" {
 		return fmt.Errorf("%w: mattermost: edit without a message id", bot.ErrPermanent)
 	}
-	if d.To.Kind == bot.DestEphemeral && d.To.ChannelID != "" {
-		_, err := a.ephemeral(ctx, d.To.Workspace, d.To.ChannelID, d.To.UserID, d.Msg, messageID)
-		return err
-	}
 	old, resp, err := a.api.GetPost(ctx, messageID, "")
 	if err != nil {
-		return apiError("GET /posts/{id}", resp, err)
+		err = apiError("GET /posts/{id}", resp, err)
+		if d.To.Kind == bot.DestEphemeral && d.To.ChannelID != "" && status(err) == 404 && !a.noEphemeral.Load() {
+			// Not in the database: an ephemeral post.
+			ref := userRef(d.To.UserID, d.To.ChannelID)
+			return a.postEphemeral(ctx, d.To.ChannelID, d.To.UserID, messageID, content(d.Msg), a.props(d.To.Workspace, d.Msg, ref))
+		}
+		return err
 	}
 	ref, _ := old.GetProp(propRef).(string)
 	if ref == "" {

@@ -3,6 +3,7 @@ package mattermost
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func card(text string, buttons ...bot.RenderedButton) bot.Rendered {
 }
 
 func TestSendPlaces(t *testing.T) {
-	r := newRig(t, Config{})
+	r := newRig(t, Config{}, withEphemeral)
 	ctx := context.Background()
 	alice := r.users["alice"]
 	claim := bot.RenderedButton{Label: "I can help", Action: "claim", Payload: "12", Style: "primary"}
@@ -70,8 +71,29 @@ func TestSendPlaces(t *testing.T) {
 	if last := msgs[len(msgs)-1]; last.EphemeralTo != alice || last.PostID != eph {
 		t.Fatalf("ephemeral seen as %+v", last)
 	}
-	if ref, _ := msgs[len(msgs)-1].Actions[0].Context[ctxRef].(string); ref != postRef(eph) {
+	if ref, _ := msgs[len(msgs)-1].Actions[0].Context[ctxRef].(string); ref != userRef(alice, r.board) {
 		t.Errorf("an ephemeral post's buttons are bound to %q", ref)
+	}
+}
+
+// TestEphemeralWithoutPermission: a bot that may not post ephemeral messages (the
+// server's default for a member) sends them as direct messages, and asks only once.
+func TestEphemeralWithoutPermission(t *testing.T) {
+	r := newRig(t, Config{})
+	ctx := context.Background()
+	alice := r.users["alice"]
+	for i := 0; i < 2; i++ {
+		id, err := r.ad.Send(ctx, bot.Delivery{To: bot.Destination{Kind: bot.DestEphemeral, Workspace: r.team, ChannelID: r.board, UserID: alice},
+			Msg: card("only you"), Key: fmt.Sprintf("e/%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := r.srv.Post(id); !ok || p.ChannelId != r.srv.DMChannel(alice) {
+			t.Fatalf("sent to %+v", p)
+		}
+	}
+	if n := r.srv.Count("POST /posts/ephemeral", 403); n != 1 {
+		t.Errorf("the refused ephemeral post was tried %d times", n)
 	}
 }
 

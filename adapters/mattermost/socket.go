@@ -241,7 +241,7 @@ func (s *session) posted(ctx context.Context, me *model.User, ev *model.WebSocke
 	}
 	r := a.handle(ctx, s.h, bev)
 	// No trigger here: a form the bot still asks for natively gets a button to open it.
-	a.answer(ctx, bev, r, "")
+	a.answer(ctx, bev, r, "", carryNothing)
 }
 
 // mentions reports whether a post mentions the bot: the server lists the mentioned user

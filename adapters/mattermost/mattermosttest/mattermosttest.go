@@ -41,6 +41,10 @@ type Options struct {
 	// TriggerTTL is how long a trigger id opens a dialog (the server's is 3 s, the
 	// default); ExpireTriggers ends them all.
 	TriggerTTL time.Duration
+	// EphemeralPosts gives the bot the create_post_ephemeral permission, which the
+	// server gives only to System Admins by default: without it POST /posts/ephemeral
+	// answers 403.
+	EphemeralPosts bool
 	// ReplayLimit is how many events a websocket connection keeps for resumption
 	// (default 128, as the server's dead queue).
 	ReplayLimit int

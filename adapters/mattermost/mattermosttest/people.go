@@ -102,18 +102,42 @@ func (s *Server) CommandWith(target string, form url.Values, header http.Header)
 			return ans, nil
 		}
 	}
-	if resp.Text != "" || len(resp.Attachments) > 0 {
-		s.mu.Lock()
-		p := &model.Post{Id: model.NewId(), ChannelId: form.Get("channel_id"), UserId: form.Get("user_id"), Message: resp.Text,
-			CreateAt: model.GetMillis()}
-		if len(resp.Attachments) > 0 {
-			p.AddProp(model.PostPropsAttachments, resp.Attachments)
-		}
-		s.posts[p.Id] = &stored{post: p, ephemeral: form.Get("user_id")}
-		s.recordLocked(p, form.Get("user_id"), false)
-		s.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range append([]*model.CommandResponse{&resp}, resp.ExtraResponses...) {
+		s.commandPostLocked(r, form.Get("channel_id"), form.Get("user_id"))
 	}
 	return ans, nil
+}
+
+// commandPostLocked makes the post a command response asks for, as the server does: an
+// ephemeral post for the person (the default), or a post in the channel.
+func (s *Server) commandPostLocked(r *model.CommandResponse, channelID, user string) {
+	if r.Text == "" && r.Attachments == nil {
+		return
+	}
+	if !r.SkipSlackParsing && strings.ContainsAny(r.Text, "<|") {
+		s.problemLocked("a command response with Slack parsing on: <url|text> in it becomes a link")
+	}
+	p := &model.Post{Id: model.NewId(), ChannelId: channelID, UserId: user, Message: r.Text, CreateAt: model.GetMillis()}
+	p.UpdateAt = p.CreateAt
+	p.SetProps(model.StringInterface{})
+	for k, v := range r.Props {
+		p.AddProp(k, v)
+	}
+	if r.Attachments != nil {
+		p.AddProp(model.PostPropsAttachments, r.Attachments)
+	}
+	p.GenerateActionIds()
+	if !s.checkPostLocked(p, "command response") {
+		return
+	}
+	ephemeral := user
+	if r.ResponseType == model.CommandResponseTypeInChannel {
+		ephemeral = ""
+	}
+	s.posts[p.Id] = &stored{post: deepCopy(p), ephemeral: ephemeral}
+	s.recordLocked(p, ephemeral, false)
 }
 
 // Press is a person pressing a button (or picking an option of a menu) on a post they
@@ -190,6 +214,9 @@ func (s *Server) Action(target string, req model.PostActionIntegrationRequest) (
 		}
 	}
 	if resp.EphemeralText != "" {
+		if !resp.SkipSlackParsing && strings.ContainsAny(resp.EphemeralText, "<|") {
+			s.problemLocked("an action response with Slack parsing on: <url|text> in it becomes a link")
+		}
 		p := &model.Post{Id: model.NewId(), ChannelId: req.ChannelId, UserId: req.UserId, Message: resp.EphemeralText, CreateAt: model.GetMillis()}
 		s.posts[p.Id] = &stored{post: p, ephemeral: req.UserId}
 		s.recordLocked(p, req.UserId, false)

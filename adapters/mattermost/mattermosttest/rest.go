@@ -274,6 +274,9 @@ func (s *Server) createEphemeral(w http.ResponseWriter, body []byte) int {
 		return appError(w, 400, "api.context.invalid_body_param.app_error")
 	}
 	p := req.Post
+	if !s.opts.EphemeralPosts {
+		return appError(w, 403, "api.context.permissions.app_error")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch := s.channels[p.ChannelId]
