@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
@@ -35,7 +36,12 @@ func (a *Adapter) HTTPHandler(h bot.Handler) http.Handler {
 			http.Error(w, "the body must be a slash command form", http.StatusBadRequest)
 			return
 		}
-		if !a.tokenOK(r.Header.Get("Authorization"), form.Get("token")) {
+		ok := a.tokenOK(r.Header.Get("Authorization"), form.Get("token"))
+		if !ok && a.relearn(r.Context(), form.Get("team_id")) {
+			// The command may have been registered since start: read its token again.
+			ok = a.tokenOK(r.Header.Get("Authorization"), form.Get("token"))
+		}
+		if !ok {
 			a.log.Warn("mattermost: rejected a slash command with a wrong or missing token")
 			http.Error(w, "invalid token", http.StatusUnauthorized)
 			return
@@ -169,6 +175,26 @@ func (a *Adapter) tokenOK(header, field string) bool {
 		ok = ok && match == 1
 	}
 	return ok
+}
+
+// relearnEvery bounds how often a refused token makes the adapter read the commands again.
+const relearnEvery = 30 * time.Second
+
+// relearn reads the team's /tend command tokens again, at most every relearnEvery; it
+// reports whether it did.
+func (a *Adapter) relearn(ctx context.Context, team string) bool {
+	if !model.IsValidId(team) {
+		return false
+	}
+	a.mu.Lock()
+	if time.Since(a.learned) < relearnEvery {
+		a.mu.Unlock()
+		return false
+	}
+	a.learned = time.Now()
+	a.mu.Unlock()
+	_, err := a.LearnCommandTokens(ctx, []string{team})
+	return err == nil
 }
 
 var errElsewhere = errors.New("context signed for another post")

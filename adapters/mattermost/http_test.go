@@ -414,3 +414,32 @@ func TestAnswersInTheResponse(t *testing.T) {
 		t.Fatalf("events: %+v", evs)
 	}
 }
+
+// TestCommandRegisteredLater: a replica started before "tend mattermost register" ran
+// reads the new command's token when its first request comes.
+func TestCommandRegisteredLater(t *testing.T) {
+	r := newRig(t, Config{}) // registers with its own adapter
+	h := &recorder{}
+	r.serve(h)
+	fresh, err := New(r.ad.cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.KnowsCommandTokens() {
+		t.Fatal("a fresh adapter knows a token")
+	}
+	r.ad = fresh
+	r.command("alice", "help")
+	good, _ := r.commandForm("help")
+	good.Set("token", "wrongtoken0000000000000000")
+	before := r.srv.Count("GET /commands", 200)
+	if ans, _ := r.srv.CommandWith(r.tend.URL+PathCommand, good, nil); ans.Status != http.StatusUnauthorized {
+		t.Fatalf("a wrong token: HTTP %d", ans.Status)
+	}
+	if n := r.srv.Count("GET /commands", 200); n != before {
+		t.Errorf("a wrong token read the commands again at once (%d reads)", n-before)
+	}
+	if n := len(h.got()); n != 1 {
+		t.Fatalf("%d events", n)
+	}
+}

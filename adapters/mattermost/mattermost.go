@@ -114,8 +114,10 @@ type Adapter struct {
 	dms bot.DMChannels
 	// refs maps a post reference (see sign.go) to the post that carries it.
 	refs map[string]string
-	// tokens are the SHA-256 digests of the accepted slash command tokens.
-	tokens [][32]byte
+	// tokens are the SHA-256 digests of the accepted slash command tokens; learned is
+	// when they were last read from the server after a refusal.
+	tokens  [][32]byte
+	learned time.Time
 	// people caches names, languages and administrator status (people.go).
 	people map[string]person
 	// roles are the members of the configured groups and channels (roles.go).

@@ -137,7 +137,18 @@ func (s *session) connect(ctx context.Context, me *model.User) (connected bool, 
 	alive.Store(time.Now().UnixNano())
 	ws.Conn.SetPongHandler(func(string) error { alive.Store(time.Now().UnixNano()); return nil })
 	ws.Listen()
-	defer ws.Close()
+	defer func() {
+		ws.Close()
+		// The client's reader may be waiting to hand over an event: let it finish.
+		go func() {
+			for range ws.EventChannel {
+			}
+		}()
+		go func() {
+			for range ws.ResponseChannel {
+			}
+		}()
+	}()
 
 	// Events are handled one after another, in order, off the reading loop, so a
 	// slow database never stalls the connection's pings.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +205,63 @@ func TestServeMattermost(t *testing.T) {
 	if p := w.srv.Problems(); len(p) > 0 {
 		t.Errorf("protocol problems: %v", p)
 	}
+}
+
+// TestServeBuildsMattermostBesideDiscord: one serve process runs a Discord server and a
+// Mattermost team side by side: both adapters' components are built, and the Mattermost
+// endpoints are mounted on the HTTP listener. Nothing is started.
+func TestServeBuildsMattermostBesideDiscord(t *testing.T) {
+	f := newFakeDiscord(t)
+	w := newMattermostWorld(t, "http://tend.internal:9464")
+	cfg := writeFile(t, t.TempDir(), "both.toml", strings.Replace(mustRead(t, w.config), "[[communities.spaces]]",
+		"[[communities.spaces]]\nplatform = \"discord\"\nworkspace = \""+guildOK+"\"\nboard_channel = \"1100000000000000901\"\nmoderators_channel = \"1100000000000000902\"\n\n[[communities.spaces]]", 1), 0o644)
+	getenv, _ := serveEnvVars(t, "TEND_HTTP_LISTEN", freeAddr(t), "TEND_DISCORD_TOKEN", testToken, "TEND_DISCORD_API_BASE", f.url,
+		"TEND_MATTERMOST_TOKEN", mmToken, "TEND_CONFIG", cfg)
+	var names []string
+	var routes []string
+	rec := &calls{}
+	r := startServe(t, getenv, func(env *serveEnv) []component {
+		comps, err := platformComponents(env)
+		if err != nil {
+			t.Errorf("platformComponents: %v", err)
+		}
+		for _, c := range comps {
+			names = append(names, c.Name())
+		}
+		for route := range env.routes {
+			routes = append(routes, route)
+		}
+		return []component{&fake{name: "stand-in", calls: rec}}
+	}, 0)
+	r.waitServing(t)
+	r.cancel()
+	if code := r.wait(t, 30*time.Second); code != exitOK {
+		t.Fatalf("exit %d; log:\n%s", code, r.log)
+	}
+	for _, want := range []string{"discord gateway", "mattermost websocket", "mattermost http", "mattermost roles", "delivery"} {
+		if !slicesContains(names, want) {
+			t.Errorf("components %v lack %q", names, want)
+		}
+	}
+	if !slicesContains(routes, "/mattermost/") {
+		t.Errorf("routes %v", routes)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func slicesContains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
 }
