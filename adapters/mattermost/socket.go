@@ -223,6 +223,8 @@ func (s *session) connect(ctx context.Context, me *model.User) (connected bool, 
 // answer); a post mentioning the bot in a channel becomes a command.
 func (s *session) posted(ctx context.Context, me *model.User, ev *model.WebSocketEvent) {
 	a := s.a
+	a.busy.Add(1) // until the answers are out, for tests waiting for quiet
+	defer a.busy.Add(-1)
 	data := ev.GetData()
 	raw, _ := data["post"].(string)
 	var p model.Post
