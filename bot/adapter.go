@@ -122,6 +122,14 @@ type FormOpener interface {
 	CanOpenForms() bool
 }
 
+// EventFormOpener is an adapter that can show a form natively for some events only:
+// Mattermost opens a dialog with the trigger id of a slash command or a button press,
+// while a message to the bot brings none. Where it says no, the DM dialogue serves. It
+// takes precedence over FormOpener.
+type EventFormOpener interface {
+	CanOpenFormFor(ev Event) bool
+}
+
 // FormParts is a form opener whose native forms hold only part of a form at a time
 // (Discord's modals hold five text inputs). The bot keeps a sealed draft of the answers
 // between the parts: the adapter submits each part as an EventForm with Partial set and

@@ -44,7 +44,7 @@ func (a *App) forms(ctx context.Context, tx *store.Tx, sc scene, res *flows.Resu
 	}
 	rf := a.renderForm(a.lang(sc), *res.Form)
 	res.Form = nil
-	if fo, ok := a.adapters[sc.ev.Platform].(FormOpener); ok && fo.CanOpenForms() {
+	if a.nativeForm(sc.ev) {
 		reply.Form = &rf
 		if a.inParts(sc.ev.Platform) {
 			return a.startDraft(ctx, sc, rf)
@@ -64,6 +64,16 @@ func (a *App) forms(ctx context.Context, tx *store.Tx, sc scene, res *flows.Resu
 	}
 	res.Outs = append(res.Outs, a.ask(sc, rf, 0, st))
 	return nil
+}
+
+// nativeForm reports whether the event's adapter can show a form natively for it.
+func (a *App) nativeForm(ev Event) bool {
+	ad := a.adapters[ev.Platform]
+	if eo, ok := ad.(EventFormOpener); ok {
+		return eo.CanOpenFormFor(ev)
+	}
+	fo, ok := ad.(FormOpener)
+	return ok && fo.CanOpenForms()
 }
 
 func (a *App) saveDialogue(ctx context.Context, sc scene, form string, step int, st dialogueState) error {

@@ -316,7 +316,7 @@ var dynamicIDs = []struct {
 	{regexp.MustCompile(`"category\."\s*\+`), "category.", []string{"ride", "meal", "groceries", "visit", "call", "errand", "grief_circle"}},
 	{regexp.MustCompile(`"time\.weekday\."\s*\+`), "time.weekday.", numbers(0, 6)},
 	{regexp.MustCompile(`"time\.month\."\s*\+`), "time.month.", numbers(1, 12)},
-	{regexp.MustCompile(`"cli\.usage\."\s*\+`), "cli.usage.", []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "audit", "keys", "backup", "version", "help", "community"}},
+	{regexp.MustCompile(`"cli\.usage\."\s*\+`), "cli.usage.", []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "audit", "keys", "backup", "version", "help", "community", "mattermost"}},
 	{regexp.MustCompile(`"discord\.cmd\."\s*\+`), "discord.cmd.", []string{"tend", "help", "ask", "offer", "volunteer", "mine", "privacy", "vet", "cancel", "worried", "flag", "queue", "case", "partners", "audit", "unsuspend", "edit", "setup", "settings", "ask-for", "forget-person", "link", "unlink"}},
 	{regexp.MustCompile(`"discord\.opt\."\s*\+`), "discord.opt.", []string{"volunteer.state", "vet.member", "vet.note", "worried.member", "worried.reason", "flag.what", "flag.which", "flag.reason", "case.number", "partners.action", "partners.name", "audit.member", "audit.since", "audit.until", "unsuspend.member", "edit.request", "setup.channel", "forget-person.which", "link.code"}},
 	{regexp.MustCompile(`"discord\.choice\."\s*\+`), "discord.choice.", []string{"volunteer.pause", "volunteer.resume", "worried.wellbeing", "worried.safety", "worried.health", "worried.other", "flag.request", "flag.offer", "flag.member", "flag.unsafe", "flag.inappropriate", "flag.spam", "flag.other", "partners.list", "partners.add", "partners.remove", "setup.board", "setup.moderators", "setup.alerts"}},
@@ -328,6 +328,8 @@ var dynamicIDs = []struct {
 	{regexp.MustCompile(`"referral\.card_basis\."\s*\+`), "referral.card_basis.", []string{"consent", "emergency"}},
 	{regexp.MustCompile(`"language\."\s*\+`), "language.", []string{"en", "fr"}},
 	{regexp.MustCompile(`"link\.platform\."\s*\+`), "link.platform.", []string{"discord", "slack", "mattermost", "console"}},
+	{regexp.MustCompile(`"cli\.mattermost\.registered\."\s*\+`), "cli.mattermost.registered.", []string{"created", "updated", "unchanged"}},
+	{regexp.MustCompile(`"cli\.manifest\.mattermost\."\s*\+`), "cli.manifest.mattermost.", []string{"bots", "account", "token", "integrations", "network", "config", "register", "next"}},
 	// msg + "_already", with msg one of these two.
 	{regexp.MustCompile(`"volunteer\.(?:paused|resumed)"`), "volunteer.", []string{"paused", "resumed", "paused_already", "resumed_already"}},
 }
@@ -342,7 +344,7 @@ func numbers(from, to int) []string {
 
 // fakePlatforms are test servers that speak a platform's protocol: their strings are
 // wire paths and payload fields, never message ids.
-var fakePlatforms = map[string]bool{"discordtest": true}
+var fakePlatforms = map[string]bool{"discordtest": true, "mattermosttest": true}
 
 type use struct {
 	id, where string

@@ -25,6 +25,7 @@ type Config struct {
 	HTTP        HTTP        `toml:"http"`
 	Slack       Slack       `toml:"slack"`
 	Discord     Discord     `toml:"discord"`
+	Mattermost  Mattermost  `toml:"mattermost"`
 	Communities []Community `toml:"communities"`
 
 	// Path is the file the config was read from, "" when only defaults and env apply.
@@ -190,6 +191,9 @@ func checkKeys(md toml.MetaData) []error {
 			if strings.HasPrefix(l, "discord.") {
 				env = EnvDiscordToken
 			}
+			if strings.HasPrefix(l, "mattermost.") {
+				env = EnvMattermostToken
+			}
 			errs = append(errs, fmt.Errorf("config: %s: secrets are read only from the environment or files (e.g. %s or %s_FILE), never from the config file", name, env, env))
 			continue
 		}
@@ -214,6 +218,8 @@ func (c *Config) applyEnv() []error {
 	set("http.listen", EnvHTTPListen, &c.HTTP.Listen)
 	set("slack.mode", "TEND_SLACK_MODE", &c.Slack.Mode)
 	set("discord.api_base", EnvDiscordAPIBase, &c.Discord.APIBase)
+	set("mattermost.url", EnvMattermostURL, &c.Mattermost.URL)
+	set("mattermost.callback_url", EnvMattermostCallbackURL, &c.Mattermost.CallbackURL)
 	// Replicas of one config file run different shards.
 	setInt := func(field, env string, dst *int) {
 		v := strings.TrimSpace(c.getenv(env))

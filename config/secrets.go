@@ -172,7 +172,7 @@ var platformTokens = []Token{
 	{Env: "TEND_SLACK_APP_TOKEN", Platform: "slack", mode: "socket"},
 	{Env: "TEND_SLACK_SIGNING_SECRET", Platform: "slack", mode: "http"},
 	{Env: EnvDiscordToken, Platform: "discord"},
-	{Env: "TEND_MATTERMOST_TOKEN", Platform: "mattermost"},
+	{Env: EnvMattermostToken, Platform: "mattermost"},
 }
 
 // PlatformTokens reports which platform tokens are set, for doctor and serve.

@@ -58,6 +58,7 @@ func (c *Config) validate() []error {
 		bad("slack.mode %q%s must be socket or http", m, c.from("slack.mode"))
 	}
 	errs = append(errs, c.discordProblems()...)
+	errs = append(errs, c.mattermostProblems()...)
 	if msg := listenProblem(c.HTTP.Listen); msg != "" {
 		bad("http.listen %q%s %s", c.HTTP.Listen, c.from("http.listen"), msg)
 	}
@@ -261,6 +262,14 @@ func (cm Community) problems() []string {
 				if msg := discordIDProblem(f+"."+req.name, req.v, req.what); msg != "" {
 					add("%s", msg)
 				}
+			} else if sp.Platform == "mattermost" {
+				what := map[string]string{"server": "team"}[req.what]
+				if what == "" {
+					what = req.what
+				}
+				if msg := mattermostIDProblem(f+"."+req.name, req.v, what); msg != "" {
+					add("%s", msg)
+				}
 			}
 		}
 	}
@@ -309,6 +318,8 @@ func userProblems(field string, us []UserRef) []string {
 		if strings.TrimSpace(u.UserID) == "" {
 			out = append(out, f+".user_id is required")
 		} else if msg := discordIDProblem(f+".user_id", u.UserID, "user"); u.Platform == "discord" && msg != "" {
+			out = append(out, msg)
+		} else if msg := mattermostIDProblem(f+".user_id", u.UserID, "user"); u.Platform == "mattermost" && msg != "" {
 			out = append(out, msg)
 		} else if j, dup := seen[u]; dup {
 			out = append(out, fmt.Sprintf("%s repeats %s[%d]", f, field, j))

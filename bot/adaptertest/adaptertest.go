@@ -62,6 +62,20 @@ type Driver interface {
 	Leave(t *testing.T, user string)
 }
 
+// ModeratorsChannel is a driver whose platform names the moderators' channel itself (a
+// server-made id); others use the channel id "moderators".
+type ModeratorsChannel interface {
+	Moderators() string
+}
+
+// moderators is the moderators' channel of the driver's space.
+func moderators(d Driver) string {
+	if m, ok := d.(ModeratorsChannel); ok {
+		return m.Moderators()
+	}
+	return "moderators"
+}
+
 // Run plays the contract on db with the driver.
 func Run(t *testing.T, db *store.DB, d Driver) {
 	t.Helper()
@@ -75,7 +89,7 @@ func Run(t *testing.T, db *store.DB, d Driver) {
 		community, err = tx.ApplyCommunity(ctx, store.CommunitySetup{
 			Community:  store.Community{Slug: "contract", Name: "Contract Neighbours", Locale: "en", Timezone: "America/Toronto", RetentionDays: 30},
 			Categories: []store.Category{{Key: "ride", Risk: "high", Tier: "vetted"}, {Key: "meal", Risk: "low", Tier: "volunteer"}},
-			Bindings:   []store.Binding{{Platform: platform, Workspace: d.Workspace(), BoardChannel: d.Board(), ModeratorsChannel: "moderators"}},
+			Bindings:   []store.Binding{{Platform: platform, Workspace: d.Workspace(), BoardChannel: d.Board(), ModeratorsChannel: moderators(d)}},
 		})
 		return err
 	}); err != nil {
@@ -203,7 +217,7 @@ func leaveCase(t *testing.T, d Driver, step func(string, func()), since func() [
 		t.Fatalf("the meal's card did not reopen:\n%s", dump(seen))
 	}
 	mustButton(t, board, flows.ActClaim, "the reopened card")
-	if !contains(in(seen, "#moderators"), "Carol is no longer in the space") {
+	if !contains(in(seen, "#"+moderators(d)), "Carol is no longer in the space") {
 		t.Fatalf("the moderators were not told:\n%s", dump(seen))
 	}
 	for _, s := range seen {

@@ -11,6 +11,7 @@ import (
 
 	discordad "github.com/tend-community/tend/adapters/discord"
 	"github.com/tend-community/tend/adapters/loopback"
+	mattermostad "github.com/tend-community/tend/adapters/mattermost"
 	slackad "github.com/tend-community/tend/adapters/slack"
 	"github.com/tend-community/tend/bot"
 	"github.com/tend-community/tend/bot/jobs"
@@ -66,6 +67,7 @@ func platformComponents(env *serveEnv) ([]component, error) {
 		adapters []bot.Adapter
 		sl       *slackad.Adapter
 		dc       *discordad.Adapter
+		mm       *mattermostad.Adapter
 	)
 	served, err := servedPlatforms(context.Background(), env)
 	if err != nil {
@@ -96,8 +98,14 @@ func platformComponents(env *serveEnv) ([]component, error) {
 			}
 			dc = ad
 			adapters = append(adapters, ad)
+		case mattermostad.Platform:
+			ad, err := mattermostAdapter(env.cfg, env.log, env.t, true)
+			if err != nil {
+				return nil, err
+			}
+			mm = ad
+			adapters = append(adapters, ad)
 		default:
-			// Mattermost: configured spaces wait for its adapter.
 			env.log.Warn("no adapter for this platform in this build; its spaces are not served", "platform", platform)
 		}
 	}
@@ -112,6 +120,9 @@ func platformComponents(env *serveEnv) ([]component, error) {
 	platformRoles := map[string]func(user string) (bool, bool){slackad.Platform: groups.of}
 	if dc != nil {
 		platformRoles[discordad.Platform] = dc.Roles
+	}
+	if mm != nil {
+		platformRoles[mattermostad.Platform] = mm.Roles
 	}
 	roles := mergeRoles(configRoles, platformRoles)
 	app := bot.New(bot.Options{DB: env.db, Catalog: env.cat, Logger: env.log, Roles: roles, Metrics: env.metrics})
@@ -150,6 +161,14 @@ func platformComponents(env *serveEnv) ([]component, error) {
 	}
 	if dc != nil {
 		comps = append(comps, &connComponent{name: "discord gateway", run: dc.Run, h: app, env: env})
+	}
+	if mm != nil {
+		// Mattermost calls tend's HTTP listener for the slash command, buttons and
+		// dialogs; what people write to the bot comes over the websocket.
+		in := &intakeComponent{name: "mattermost http", handler: mm.HTTPHandler(app)}
+		env.routes[mattermostad.PathPrefix] = in
+		comps = append(comps, &mattermostRuntime{ad: mm, teams: mattermostTeams(env.cfg), log: env.log}, in,
+			&connComponent{name: "mattermost websocket", run: mm.Run, h: app, env: env})
 	}
 	return comps, nil
 }

@@ -1,5 +1,5 @@
 // Command tend is the mutual-aid bot: serve, console, migrate, doctor, bench, manifest,
-// discord, version.
+// discord, mattermost, version.
 package main
 
 import (
@@ -43,7 +43,7 @@ type cli struct {
 }
 
 // commands in the order usage lists them.
-var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "audit", "community", "keys", "backup", "version", "help"}
+var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "mattermost", "partners", "screen", "audit", "community", "keys", "backup", "version", "help"}
 
 // run is main without os.Exit; args exclude the program name.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -99,6 +99,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return c.community(ctx, rest)
 	case "discord":
 		return c.discord(ctx, rest)
+	case "mattermost":
+		return c.mattermost(ctx, rest)
 	case "console":
 		if err := runConsole(ctx, rest, stdin, stdout, stderr, c.consoleEnv()); err != nil {
 			c.fail(err)
@@ -165,7 +167,7 @@ func (c *cli) usage(w io.Writer) {
 	fmt.Fprintln(w)
 	c.say(w, "cli.usage.commands")
 	for _, name := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", name, c.t("cli.usage."+name))
+		fmt.Fprintf(w, "  %-10s %s\n", name, c.t("cli.usage."+name))
 	}
 	fmt.Fprintln(w)
 	c.say(w, "cli.usage.more")

@@ -217,7 +217,9 @@ func TestServe(t *testing.T) {
 	demo := "[[communities]]\nslug = \"demo\"\nname = \"Demo\"\ntimezone = \"America/Toronto\"\n"
 	space := "[[communities.spaces]]\nplatform = \"%s\"\nworkspace = \"%s\"\nboard_channel = \"%s\"\nmoderators_channel = \"%s\"\n"
 	noSpace := writeFile(t, dir, "nospace.toml", demo, 0o644)
-	mattermost := writeFile(t, dir, "mattermost.toml", demo+fmt.Sprintf(space, "mattermost", "team1", "C1", "C2"), 0o644)
+	mattermostBare := writeFile(t, dir, "mattermost-bare.toml", demo+fmt.Sprintf(space, "mattermost", "team1", "C1", "C2"), 0o644)
+	mattermost := writeFile(t, dir, "mattermost.toml", "[mattermost]\nurl = \"https://chat.example.org\"\ncallback_url = \"http://tend.internal:9464\"\n"+
+		demo+fmt.Sprintf(space, "mattermost", strings.Repeat("t", 26), strings.Repeat("b", 26), strings.Repeat("m", 26)), 0o644)
 	discord := writeFile(t, dir, "discord.toml",
 		demo+fmt.Sprintf(space, "discord", "1100000000000000100", "1100000000000000101", "1100000000000000102"), 0o644)
 
@@ -231,8 +233,11 @@ func TestServe(t *testing.T) {
 			[]string{"no encryption key", "TEND_ENCRYPTION_KEY", "chmod 600 tend.key"}},
 		{"no platform", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key), []string{"--config", noSpace},
 			[]string{"community demo (Demo) is set up", "no chat platform configured", "tend console"}},
-		{"platform without adapter", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key, "TEND_MATTERMOST_TOKEN", "d-secret"),
-			[]string{"--config", mattermost}, []string{"mattermost: spaces configured: 1; TEND_MATTERMOST_TOKEN set", "no adapter", "tend console"}},
+		{"mattermost without its addresses", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key, "TEND_MATTERMOST_TOKEN", "d-secret"),
+			[]string{"--config", mattermostBare}, []string{"mattermost.url is required", "mattermost.callback_url is required",
+				`workspace "team1" must be a Mattermost team id`, `board_channel "C1" must be a Mattermost channel id`}},
+		{"mattermost without its token", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key), []string{"--config", mattermost},
+			[]string{"community demo (Demo) is set up", "TEND_MATTERMOST_TOKEN is not set, and Mattermost needs the bot's access token", "TEND_MATTERMOST_TOKEN_FILE"}},
 		{"discord without its token", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key), []string{"--config", discord},
 			[]string{"community demo (Demo) is set up", "tend: TEND_DISCORD_TOKEN is not set, and Discord needs the bot token", "TEND_DISCORD_TOKEN_FILE"}},
 		{"discord token file unreadable", env("TEND_DATA_DIR", data, "TEND_ENCRYPTION_KEY", key, "TEND_DISCORD_TOKEN_FILE", filepath.Join(dir, "nope")),

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	discordad "github.com/tend-community/tend/adapters/discord"
+	mattermostad "github.com/tend-community/tend/adapters/mattermost"
 	slackad "github.com/tend-community/tend/adapters/slack"
 )
 
@@ -67,7 +68,8 @@ func slackManifest(name, base string) (map[string]any, error) {
 }
 
 // manifest prints what to paste into or set in the platform's app settings: a Slack app
-// manifest, or the Discord developer portal's settings and invite link.
+// manifest, the Discord developer portal's settings and invite link, or the Mattermost
+// server's settings.
 func (c *cli) manifest(ctx context.Context, args []string) int {
 	fs := c.flags("manifest")
 	name := fs.String("name", "tend", c.t("cli.manifest.flag_name"))
@@ -77,7 +79,7 @@ func (c *cli) manifest(ctx context.Context, args []string) int {
 		return code
 	}
 	rest := fs.Args()
-	if len(rest) == 0 || (rest[0] != slackad.Platform && rest[0] != discordad.Platform) {
+	if len(rest) == 0 || (rest[0] != slackad.Platform && rest[0] != discordad.Platform && rest[0] != mattermostad.Platform) {
 		c.say(c.stderr, "cli.manifest.usage")
 		return exitUsage
 	}
@@ -91,7 +93,8 @@ func (c *cli) manifest(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	// Each platform takes its own flags only.
-	own := map[string][]string{slackad.Platform: {"name", "url", "config"}, discordad.Platform: {"app", "config"}}[platform]
+	own := map[string][]string{slackad.Platform: {"name", "url", "config"}, discordad.Platform: {"app", "config"},
+		mattermostad.Platform: {"config"}}[platform]
 	misplaced := false
 	fs.Visit(func(f *flag.Flag) { misplaced = misplaced || !slices.Contains(own, f.Name) })
 	if misplaced {
@@ -100,6 +103,9 @@ func (c *cli) manifest(ctx context.Context, args []string) int {
 	}
 	if platform == discordad.Platform {
 		return c.discordManifest(ctx, strings.TrimSpace(*app))
+	}
+	if platform == mattermostad.Platform {
+		return c.mattermostManifest()
 	}
 	m, err := slackManifest(*name, *base)
 	if err != nil {

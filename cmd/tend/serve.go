@@ -77,8 +77,8 @@ const (
 )
 
 // serve runs the bot with the adapters this build has for the configured spaces; with
-// none (only Mattermost spaces, say), after preparing the database and communities it
-// says so rather than pretend to serve.
+// none, after preparing the database and communities it says so rather than pretend to
+// serve.
 func (c *cli) serve(ctx context.Context, args []string) int {
 	return c.serveWith(ctx, args, serveDeps{components: platformComponents})
 }
