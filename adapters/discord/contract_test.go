@@ -176,6 +176,10 @@ func (r *rig) submit(user, command string, values map[string]string) {
 // channel; form, when set, is the form the modals must belong to.
 func (r *rig) fill(user, channel, interaction, form string, values map[string]string) {
 	r.t.Helper()
+	what := form
+	if what == "" {
+		what = "the form"
+	}
 	for part := 0; part < 10; part++ {
 		md, ok := r.srv.Modal(interaction)
 		for try := 0; !ok && try < 3; try++ {
@@ -189,7 +193,7 @@ func (r *rig) fill(user, channel, interaction, form string, values map[string]st
 			md, ok = r.srv.Modal(interaction)
 		}
 		if !ok {
-			r.t.Fatalf("%s: no modal opened (part %d)", form, part+1)
+			r.t.Fatalf("%s: no modal opened (part %d)", what, part+1)
 		}
 		if kind, parts := splitID(md.CustomID); form != "" && (kind != idModal || len(parts) < 2 || parts[1] != form) {
 			r.t.Fatalf("the modal %q is not form %s", md.CustomID, form)
@@ -210,7 +214,7 @@ func (r *rig) fill(user, channel, interaction, form string, values map[string]st
 		}
 		interaction = r.press(user, next)
 	}
-	r.t.Fatalf("%s: the form never ended", form)
+	r.t.Fatalf("%s never ended", what)
 }
 
 // buttonRef is what pressing a button takes: its message, channel and custom id.
