@@ -22,11 +22,14 @@ const (
 )
 
 var testUsers = map[string]discordtest.User{
-	"alice": {ID: "700000000000000001", Username: "alice", GlobalName: "Alice"},
-	"bob":   {ID: "700000000000000002", Username: "bob", GlobalName: "Bob"},
-	"carol": {ID: "700000000000000003", Username: "carol", GlobalName: "Carol"},
-	"maya":  {ID: "700000000000000004", Username: "maya", GlobalName: "Maya"},
-	"zoe":   {ID: "700000000000000005", Username: "zoe", GlobalName: "Zoe"},
+	"alice":  {ID: "700000000000000001", Username: "alice", GlobalName: "Alice"},
+	"bob":    {ID: "700000000000000002", Username: "bob", GlobalName: "Bob"},
+	"carol":  {ID: "700000000000000003", Username: "carol", GlobalName: "Carol"},
+	"maya":   {ID: "700000000000000004", Username: "maya", GlobalName: "Maya"},
+	"zoe":    {ID: "700000000000000005", Username: "zoe", GlobalName: "Zoe"},
+	"olivia": {ID: "700000000000000006", Username: "olivia", GlobalName: "Olivia"},
+	"nina":   {ID: "700000000000000007", Username: "nina", GlobalName: "Nina"},
+	"nora":   {ID: "700000000000000008", Username: "nora", GlobalName: "Nora"},
 }
 
 // rig is the adapter connected to a fake Discord.
@@ -120,6 +123,12 @@ func (r *rig) answered(interaction string) bool {
 // command types "/tend <text>" in the board channel.
 func (r *rig) command(user, text string) string {
 	r.t.Helper()
+	return r.commandIn(user, testBoard, text)
+}
+
+// commandIn types "/tend <text>" in a channel of the guild.
+func (r *rig) commandIn(user, channel, text string) string {
+	r.t.Helper()
 	words := strings.Fields(text)
 	sub, opts := "help", map[string]any{}
 	if len(words) > 0 {
@@ -134,8 +143,12 @@ func (r *rig) command(user, text string) string {
 		if len(words) > 1 {
 			opts["state"] = words[1]
 		}
+	case "setup":
+		if len(words) > 1 {
+			opts["channel"] = words[1]
+		}
 	}
-	id, _ := r.srv.Command(testGuild, testBoard, testUsers[user], r.roles[user], Command, sub, opts, "en-US")
+	id, _ := r.srv.Command(testGuild, channel, testUsers[user], r.roles[user], Command, sub, opts, "en-US")
 	r.settle(id)
 	return id
 }
@@ -156,11 +169,34 @@ func (r *rig) press(user string, ref buttonRef) string {
 // "Continue" between the parts, as a person would.
 func (r *rig) submit(user, command string, values map[string]string) {
 	r.t.Helper()
-	interaction := r.command(user, command)
+	r.fill(user, testBoard, r.command(user, command), "", values)
+}
+
+// fill answers, part after part, the form whose first modal interaction opened in
+// channel; form, when set, is the form the modals must belong to.
+func (r *rig) fill(user, channel, interaction, form string, values map[string]string) {
+	r.t.Helper()
+	what := form
+	if what == "" {
+		what = "the form"
+	}
 	for part := 0; part < 10; part++ {
 		md, ok := r.srv.Modal(interaction)
+		for try := 0; !ok && try < 3; try++ {
+			// The bot took longer than ReplyWithin: the answer, deferred, could not be a
+			// modal, and offers a button that opens it.
+			next, deferred := r.lastButton(interaction, idNext)
+			if !deferred {
+				break
+			}
+			interaction = r.press(user, next)
+			md, ok = r.srv.Modal(interaction)
+		}
 		if !ok {
-			r.t.Fatalf("%s: no modal opened (part %d)", command, part+1)
+			r.t.Fatalf("%s: no modal opened (part %d)", what, part+1)
+		}
+		if kind, parts := splitID(md.CustomID); form != "" && (kind != idModal || len(parts) < 2 || parts[1] != form) {
+			r.t.Fatalf("the modal %q is not form %s", md.CustomID, form)
 		}
 		in := map[string]string{}
 		for _, f := range md.Fields {
@@ -170,7 +206,7 @@ func (r *rig) submit(user, command string, values map[string]string) {
 				in[f.CustomID] = f.Value
 			}
 		}
-		id, _ := r.srv.SubmitModal(testGuild, testBoard, testUsers[user], r.roles[user], md.CustomID, in, "en-US")
+		id, _ := r.srv.SubmitModal(testGuild, channel, testUsers[user], r.roles[user], md.CustomID, in, "en-US")
 		r.settle(id)
 		next, ok := r.lastButton(id, idNext)
 		if !ok {
@@ -178,7 +214,7 @@ func (r *rig) submit(user, command string, values map[string]string) {
 		}
 		interaction = r.press(user, next)
 	}
-	r.t.Fatalf("%s: the form never ended", command)
+	r.t.Fatalf("%s never ended", what)
 }
 
 // buttonRef is what pressing a button takes: its message, channel and custom id.

@@ -57,6 +57,11 @@ func (a *Adapter) Platform() string { return Platform }
 // CanDM is true: the delivery URL receives direct messages like any other.
 func (a *Adapter) CanDM() bool { return true }
 
+// CanOpenForms is true: a form the bot opens comes whole in the reply ("form": its id,
+// payload and fields), and the integration submits it whole as a form event, as a modal
+// is, rather than being walked through it one question at a time by DM.
+func (a *Adapter) CanOpenForms() bool { return true }
+
 // Send posts a message and returns the id the receiver gave it.
 func (a *Adapter) Send(ctx context.Context, d bot.Delivery) (string, error) {
 	return a.post(ctx, Outgoing{Key: d.Key, To: d.To, Msg: d.Msg})

@@ -55,6 +55,8 @@ type contractDriver struct {
 	// responders are who sees what is posted to a response_url, by its id.
 	responders map[string]responder
 	n          int
+	// admins are the people users.info calls admins of the workspace, by user id.
+	admins map[string]bool
 }
 
 // openedModal is a modal the adapter opened: the view it sent and the id and hash Slack
@@ -83,7 +85,8 @@ var _ adaptertest.Driver = (*contractDriver)(nil)
 
 func newContractDriver(t *testing.T) *contractDriver {
 	t.Helper()
-	d := &contractDriver{t: t, ims: map[string]string{}, modals: map[string]openedModal{}, responders: map[string]responder{}}
+	d := &contractDriver{t: t, ims: map[string]string{}, modals: map[string]openedModal{}, responders: map[string]responder{},
+		admins: map[string]bool{}}
 	d.api = newFakeAPI(t)
 	d.api.watch(d.observe)
 	a, err := New(Config{BotToken: contractToken, SigningSecret: contractSecret, Mode: ModeHTTP, APIURL: d.api.url()}, nil)
@@ -117,6 +120,10 @@ func displayName(name string) string { return strings.ToUpper(name[:1]) + name[1
 func (d *contractDriver) person(name string) string {
 	uid := d.UserID(name)
 	d.api.addUser(uid, name, displayName(name), displayName(name)+" Tremblay")
+	d.mu.Lock()
+	admin := d.admins[uid]
+	d.mu.Unlock()
+	d.api.setAdmin(uid, admin, false)
 	return uid
 }
 
@@ -385,12 +392,18 @@ func (d *contractDriver) Command(t *testing.T, user, text string) {
 // it returns the command's trigger id.
 func (d *contractDriver) command(t *testing.T, user, text string) string {
 	t.Helper()
+	return d.commandIn(t, user, contractBoard, text)
+}
+
+// commandIn is command in another channel.
+func (d *contractDriver) commandIn(t *testing.T, user, channel, text string) string {
+	t.Helper()
 	uid, trigger := d.person(user), d.trigger()
 	ack := d.post(t, PathCommands, url.Values{
 		"token": {contractVerification}, "team_id": {contractTeam}, "team_domain": {"contract"},
-		"channel_id": {contractBoard}, "channel_name": {"board"}, "user_id": {uid}, "user_name": {user},
+		"channel_id": {channel}, "channel_name": {channelName(channel)}, "user_id": {uid}, "user_name": {user},
 		"command": {Command}, "text": {slackEscape(text)}, "api_app_id": {contractApp}, "is_enterprise_install": {"false"},
-		"response_url": {d.responseURL(uid, contractBoard)}, "trigger_id": {trigger},
+		"response_url": {d.responseURL(uid, channel)}, "trigger_id": {trigger},
 	})
 	if len(ack) == 0 {
 		return trigger
@@ -404,9 +417,9 @@ func (d *contractDriver) command(t *testing.T, user, text string) string {
 		t.Fatalf("/tend %s: the acknowledgement is not a message: %s (%v)", text, ack, err)
 	}
 	if resp.ResponseType == "in_channel" {
-		d.record("#"+contractBoard, contractBoard, d.nextTS(), false, false, resp.Text, resp.Blocks)
+		d.record("#"+channel, channel, d.nextTS(), false, false, resp.Text, resp.Blocks)
 	} else {
-		d.record("~"+uid, contractBoard, d.nextTS(), true, false, resp.Text, resp.Blocks)
+		d.record("~"+uid, channel, d.nextTS(), true, false, resp.Text, resp.Blocks)
 	}
 	return trigger
 }
@@ -446,6 +459,12 @@ func (d *contractDriver) Leave(t *testing.T, user string) {
 // Press sends the block_actions payload of a click on the button.
 func (d *contractDriver) Press(t *testing.T, user string, b adaptertest.Button) {
 	t.Helper()
+	d.press(t, user, b)
+}
+
+// press is Press; it returns the click's trigger id.
+func (d *contractDriver) press(t *testing.T, user string, b adaptertest.Button) string {
+	t.Helper()
 	ref, ok := b.Ref.(pressRef)
 	if !ok {
 		t.Fatalf("button %q was not seen on Slack (ref %T)", b.Label, b.Ref)
@@ -454,10 +473,11 @@ func (d *contractDriver) Press(t *testing.T, user string, b adaptertest.Button) 
 	if !strings.HasPrefix(ref.Where, "#") && ref.Where != "@"+uid && ref.Where != "~"+uid {
 		t.Fatalf("%s cannot press %q: it was shown in %s", user, b.Label, ref.Where)
 	}
-	channelName := "board"
+	name := channelName(ref.Channel)
 	if strings.HasPrefix(ref.Where, "@") {
-		channelName = "directmessage"
+		name = "directmessage"
 	}
+	trigger := d.trigger()
 	action := map[string]any{"action_id": ref.ActionID, "block_id": ref.BlockID, "type": "button", "action_ts": d.nextTS(),
 		"text": map[string]any{"type": "plain_text", "text": b.Label, "emoji": true}}
 	if b.Payload != "" {
@@ -466,8 +486,8 @@ func (d *contractDriver) Press(t *testing.T, user string, b adaptertest.Button) 
 	p := map[string]any{
 		"type": "block_actions", "user": d.user(user), "api_app_id": contractApp, "token": contractVerification,
 		"container":  map[string]any{"type": "message", "message_ts": ref.MessageTS, "channel_id": ref.Channel, "is_ephemeral": ref.Ephemeral},
-		"trigger_id": d.trigger(), "team": map[string]any{"id": contractTeam, "domain": "contract"}, "enterprise": nil,
-		"is_enterprise_install": false, "channel": map[string]any{"id": ref.Channel, "name": channelName},
+		"trigger_id": trigger, "team": map[string]any{"id": contractTeam, "domain": "contract"}, "enterprise": nil,
+		"is_enterprise_install": false, "channel": map[string]any{"id": ref.Channel, "name": name},
 		"response_url": d.responseURL(uid, ref.Channel), "actions": []any{action}, "state": map[string]any{"values": map[string]any{}},
 	}
 	if !ref.Ephemeral {
@@ -476,6 +496,7 @@ func (d *contractDriver) Press(t *testing.T, user string, b adaptertest.Button) 
 	if ack := d.payload(t, p); len(ack) != 0 {
 		t.Errorf("a button press is acknowledged with an empty body, got %s", ack)
 	}
+	return trigger
 }
 
 // Submit types "/tend <command>", fills in the modal the adapter opens with values and
@@ -495,89 +516,5 @@ func (d *contractDriver) Submit(t *testing.T, user, command string, values map[s
 		}
 		t.Fatalf("/tend %s opened no modal; %s saw:\n%s", command, user, strings.Join(shown, "\n"))
 	}
-	state := map[string]any{}
-	filled := map[string]bool{}
-	for _, blk := range list(m.View["blocks"]) {
-		b, _ := blk.(map[string]any)
-		if str(b["type"]) != "input" {
-			continue
-		}
-		field := str(b["block_id"])
-		el, _ := b["element"].(map[string]any)
-		v, given := values[field]
-		filled[field] = given
-		var answer map[string]any
-		empty := false
-		switch typ := str(el["type"]); typ {
-		case "plain_text_input":
-			var val any // null: left empty
-			if given {
-				val = v
-			} else if iv := str(el["initial_value"]); iv != "" {
-				val = iv
-			}
-			if n, ok := el["max_length"].(float64); ok && len([]rune(str(val))) > int(n) {
-				t.Fatalf("%s modal: %q is longer than field %s allows (%d)", command, v, field, int(n))
-			}
-			empty = str(val) == ""
-			answer = map[string]any{"type": typ, "value": val}
-		case "static_select":
-			var sel any // null: nothing picked
-			if given {
-				for _, o := range list(el["options"]) {
-					if opt, _ := o.(map[string]any); str(opt["value"]) == v {
-						sel = opt
-					}
-				}
-				if sel == nil {
-					t.Fatalf("%s modal: %q is not an option of %s: %v", command, v, field, el["options"])
-				}
-			} else if io, ok := el["initial_option"].(map[string]any); ok {
-				sel = io
-			}
-			empty = sel == nil
-			answer = map[string]any{"type": typ, "selected_option": sel}
-		default:
-			t.Fatalf("%s modal: field %s is a %q, which the driver cannot fill", command, field, typ)
-		}
-		if empty && b["optional"] != true {
-			t.Fatalf("%s modal: required field %s left empty: Slack would not submit it", command, field)
-		}
-		state[field] = map[string]any{str(el["action_id"]): answer}
-	}
-	for field := range values {
-		if _, ok := filled[field]; !ok {
-			t.Fatalf("%s modal has no field %q", command, field)
-		}
-	}
-	view := map[string]any{}
-	for k, v := range m.View {
-		view[k] = v
-	}
-	for k, v := range map[string]any{"id": m.ID, "hash": m.Hash, "team_id": contractTeam, "app_id": contractApp,
-		"bot_id": "B0CONTRACT", "root_view_id": m.ID, "previous_view_id": nil, "state": map[string]any{"values": state}} {
-		view[k] = v
-	}
-	ack := d.payload(t, map[string]any{
-		"type": "view_submission", "team": map[string]any{"id": contractTeam, "domain": "contract"}, "user": d.user(user),
-		"api_app_id": contractApp, "token": contractVerification, "trigger_id": d.trigger(), "view": view,
-		"response_urls": []any{}, "is_enterprise_install": false, "enterprise": nil,
-	})
-	if len(ack) == 0 {
-		return // the modal closes
-	}
-	var ans struct {
-		ResponseAction string            `json:"response_action"`
-		Errors         map[string]string `json:"errors"`
-	}
-	if err := json.Unmarshal(ack, &ans); err != nil {
-		t.Fatalf("%s modal: the acknowledgement is not a view response: %s (%v)", command, ack, err)
-	}
-	switch ans.ResponseAction {
-	case "clear":
-	case "errors":
-		t.Fatalf("%s modal answered with errors: %v", command, ans.Errors)
-	default:
-		t.Fatalf("%s modal answered %s; the driver submits one modal only", command, ack)
-	}
+	d.submitModal(t, user, command, m, values)
 }
