@@ -62,15 +62,15 @@ type Driver interface {
 	Leave(t *testing.T, user string)
 }
 
-// ModeratorsChannel is a driver whose platform names the moderators' channel itself (a
+// ServerModerators is a driver whose platform names the moderators' channel itself (a
 // server-made id); others use the channel id "moderators".
-type ModeratorsChannel interface {
+type ServerModerators interface {
 	Moderators() string
 }
 
 // moderators is the moderators' channel of the driver's space.
 func moderators(d Driver) string {
-	if m, ok := d.(ModeratorsChannel); ok {
+	if m, ok := d.(ServerModerators); ok {
 		return m.Moderators()
 	}
 	return "moderators"
