@@ -39,7 +39,7 @@ type rig struct {
 	okProblems []string
 }
 
-var rigUsers = []string{"alice", "bob", "carol", "maya", "zoe"}
+var rigUsers = []string{"alice", "bob", "carol", "maya", "nina", "nora", "olivia", "zoe"}
 
 // withEphemeral gives the bot the permission to post ephemeral messages.
 func withEphemeral(o *mattermosttest.Options) { o.EphemeralPosts = true }
