@@ -170,9 +170,10 @@ func RunSetup(t *testing.T, db *store.DB, d SetupDriver) {
 			t.Errorf("missing %q in:\n%s", want, fromChat)
 		}
 	}
-	for _, action := range []string{"community.create", "space.bind", "channel.moderators", "category.add", "resource.add", "moderator.add"} {
-		if storetest.Count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = ?`, "settings."+action) == 0 {
-			t.Errorf("settings.%s is not in the audit log", action)
+	for _, action := range []string{"settings.community.create", "settings.space.bind", "settings.channel.moderators",
+		"settings.category.add", "settings.resource.add", "settings.moderator.add"} {
+		if storetest.Count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = ?`, action) == 0 {
+			t.Errorf("%s is not in the audit log", action)
 		}
 	}
 
