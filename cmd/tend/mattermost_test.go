@@ -155,7 +155,8 @@ func TestMattermostSecrets(t *testing.T) {
 func TestServeMattermost(t *testing.T) {
 	addr := freeAddr(t)
 	w := newMattermostWorld(t, "http://"+addr)
-	getenv, _ := serveEnvVars(t, "TEND_HTTP_LISTEN", addr, "TEND_MATTERMOST_TOKEN", mmToken, "TEND_CONFIG", w.config)
+	// No Discord token: serve connects to every platform whose token is set.
+	getenv, _ := serveEnvVars(t, "TEND_HTTP_LISTEN", addr, "TEND_MATTERMOST_TOKEN", mmToken, "TEND_CONFIG", w.config, "TEND_DISCORD_TOKEN", "")
 	if code, out, errOut := tend(t, getenv, "mattermost", "register"); code != exitOK {
 		t.Fatalf("register: %d %s%s", code, out, errOut)
 	}
