@@ -372,8 +372,12 @@ func (s *Service) Resume(ctx context.Context, a Actor, requestID int64) (Result,
 		res := reply("departure.resume.done", "Summary", ui.UserText(r.Summary))
 		if !own {
 			res = reply("departure.resume.done_mod", "ID", r.ID)
-			res.add(ui.Out{To: ui.Member(r.RequesterID), Card: ui.Card{
-				Body:    []ui.Text{ui.T("departure.resume.requester", "Summary", ui.UserText(r.Summary))},
+			to, note, err := requesterNote(ctx, tx, r)
+			if err != nil {
+				return Result{}, false, err
+			}
+			res.add(ui.Out{To: to, Card: ui.Card{
+				Body:    append(note, ui.T("departure.resume.requester", "Summary", ui.UserText(r.Summary))),
 				Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 			}})
 		}
@@ -448,8 +452,12 @@ func (s *Service) ModCancel(ctx context.Context, a Actor, requestID int64) (Resu
 			return reply("cancel.already"), false, err
 		}
 		res := reply("departure.cancel.done_mod", "ID", r.ID)
-		res.add(ui.Out{To: ui.Member(r.RequesterID), Card: ui.Card{Body: []ui.Text{
-			ui.T("departure.cancel.requester", "Summary", ui.UserText(r.Summary))}}})
+		to, note, err := requesterNote(ctx, tx, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		res.add(ui.Out{To: to, Card: ui.Card{Body: append(note,
+			ui.T("departure.cancel.requester", "Summary", ui.UserText(r.Summary)))}})
 		res.add(sub.Outs...)
 		return res, true, nil
 	})
