@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,7 +75,8 @@ func platformComponents(env *serveEnv) ([]component, error) {
 	if err != nil {
 		return nil, err
 	}
-	for platform := range served {
+	// In a fixed order, so that the first problem reported is the same on every run.
+	for _, platform := range slices.Sorted(maps.Keys(served)) {
 		switch platform {
 		case loopback.Platform:
 			url, err := env.cfg.Secret(EnvLoopbackURL)
@@ -258,8 +261,7 @@ type slackRoles struct {
 	mu     sync.Mutex
 	mods   map[string]bool
 	vetted map[string]bool
-	cancel context.CancelFunc
-	done   chan struct{}
+	periodic
 }
 
 func (r *slackRoles) of(user string) (bool, bool) {
@@ -282,29 +284,40 @@ func (r *slackRoles) refresh(ctx context.Context) {
 func (r *slackRoles) Name() string { return "slack roles" }
 
 func (r *slackRoles) Start(ctx context.Context) error {
-	r.refresh(ctx)
+	r.loop(ctx, 5*time.Minute, r.refresh)
+	return nil
+}
+
+// periodic runs a refresh at once and then on a ticker until stopped: the loop of the
+// components that keep platform roles fresh.
+type periodic struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (p *periodic) loop(ctx context.Context, interval time.Duration, refresh func(context.Context)) {
+	refresh(ctx)
 	runCtx, cancel := context.WithCancel(context.Background())
-	r.cancel, r.done = cancel, make(chan struct{})
+	p.cancel, p.done = cancel, make(chan struct{})
 	go func() {
-		defer close(r.done)
-		t := time.NewTicker(5 * time.Minute)
+		defer close(p.done)
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-runCtx.Done():
 				return
 			case <-t.C:
-				r.refresh(runCtx)
+				refresh(runCtx)
 			}
 		}
 	}()
-	return nil
 }
 
-func (r *slackRoles) Stop(ctx context.Context) error {
-	r.cancel()
+func (p *periodic) Stop(ctx context.Context) error {
+	p.cancel()
 	select {
-	case <-r.done:
+	case <-p.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -240,12 +240,11 @@ func (c *cli) mattermostManifest() int {
 // of the configured groups and channels, then the members again every few minutes. A
 // failed refresh keeps the last known members and says so in the log.
 type mattermostRuntime struct {
-	ad     *mattermostad.Adapter
-	teams  []string
-	log    *slog.Logger
-	every  time.Duration
-	cancel context.CancelFunc
-	done   chan struct{}
+	ad    *mattermostad.Adapter
+	teams []string
+	log   *slog.Logger
+	every time.Duration
+	periodic
 }
 
 func (r *mattermostRuntime) Name() string { return "mattermost roles" }
@@ -263,35 +262,10 @@ func (r *mattermostRuntime) Start(ctx context.Context) error {
 	if !r.ad.KnowsCommandTokens() {
 		r.log.Warn("no /tend command token is known: slash commands will be refused until \"tend mattermost register\" runs or TEND_MATTERMOST_COMMAND_TOKEN is set")
 	}
-	r.refresh(ctx)
-	runCtx, cancel := context.WithCancel(context.Background())
-	r.cancel, r.done = cancel, make(chan struct{})
 	every := r.every
 	if every <= 0 {
 		every = 2 * time.Minute
 	}
-	go func() {
-		defer close(r.done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-runCtx.Done():
-				return
-			case <-t.C:
-				r.refresh(runCtx)
-			}
-		}
-	}()
+	r.loop(ctx, every, r.refresh)
 	return nil
-}
-
-func (r *mattermostRuntime) Stop(ctx context.Context) error {
-	r.cancel()
-	select {
-	case <-r.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
