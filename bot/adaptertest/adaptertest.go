@@ -68,6 +68,34 @@ type ServerModerators interface {
 	Moderators() string
 }
 
+// start runs a bot with the driver's adapter on db, and returns step, which does one
+// thing and delivers what it committed, and since, what was seen since it last asked.
+func start(t *testing.T, db *store.DB, d Driver, roles bot.Roles) (step func(what string, fn func()), since func() []Seen) {
+	t.Helper()
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := bot.New(bot.Options{DB: db, Catalog: cat, Roles: roles})
+	app.Attach(d.Adapter())
+	d.Connect(t, app)
+	step = func(what string, fn func()) {
+		t.Helper()
+		fn()
+		if err := app.Flush(context.Background()); err != nil {
+			t.Fatalf("%s: flush: %v", what, err)
+		}
+	}
+	mark := 0
+	since = func() []Seen {
+		all := d.Seen()
+		out := all[mark:]
+		mark = len(all)
+		return out
+	}
+	return step, since
+}
+
 // moderators is the moderators' channel of the driver's space.
 func moderators(d Driver) string {
 	if m, ok := d.(ServerModerators); ok {
@@ -95,31 +123,10 @@ func Run(t *testing.T, db *store.DB, d Driver) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	cat, err := catalog.New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	maya := d.UserID("maya")
-	app := bot.New(bot.Options{DB: db, Catalog: cat, Roles: func(c int64, p, u string) (bool, bool) {
+	step, since := start(t, db, d, func(c int64, p, u string) (bool, bool) {
 		return c == community && p == platform && u == maya, false
-	}})
-	app.Attach(d.Adapter())
-	d.Connect(t, app)
-
-	step := func(what string, fn func()) {
-		t.Helper()
-		fn()
-		if err := app.Flush(ctx); err != nil {
-			t.Fatalf("%s: flush: %v", what, err)
-		}
-	}
-	mark := 0
-	since := func() []Seen {
-		all := d.Seen()
-		out := all[mark:]
-		mark = len(all)
-		return out
-	}
+	})
 	where := func(user string) (dm, eph string) { return "@" + d.UserID(user), "~" + d.UserID(user) }
 
 	for _, u := range []string{"alice", "bob", "carol", "maya"} {

@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tend-community/tend/bot"
 	"github.com/tend-community/tend/bot/ui"
-	"github.com/tend-community/tend/catalog"
 	"github.com/tend-community/tend/flows"
 	"github.com/tend-community/tend/store"
 	"github.com/tend-community/tend/store/storetest"
@@ -55,32 +53,10 @@ const setupSlug = "voisins-de-rosemont"
 // category reaches the board under its own label.
 func RunSetup(t *testing.T, db *store.DB, d SetupDriver) {
 	t.Helper()
-	ctx := context.Background()
 	platform := d.Adapter().Platform()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, mustZone(t, "America/Toronto"))
 	db.SetClock(func() time.Time { return now })
-	cat, err := catalog.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := bot.New(bot.Options{DB: db, Catalog: cat})
-	app.Attach(d.Adapter())
-	d.Connect(t, app)
-
-	step := func(what string, fn func()) {
-		t.Helper()
-		fn()
-		if err := app.Flush(ctx); err != nil {
-			t.Fatalf("%s: flush: %v", what, err)
-		}
-	}
-	mark := 0
-	since := func() []Seen {
-		all := d.Seen()
-		out := all[mark:]
-		mark = len(all)
-		return out
-	}
+	step, since := start(t, db, d, nil)
 	// to is what a person saw, wherever only they could see it (DM or ephemeral).
 	to := func(seen []Seen, user string) []Seen {
 		return append(in(seen, "~"+d.UserID(user)), in(seen, "@"+d.UserID(user))...)
