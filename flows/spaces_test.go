@@ -1,6 +1,7 @@
 package flows_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tend-community/tend/bot"
@@ -46,8 +47,23 @@ func TestRequestShowsOnlyWhereAskedByDefault(t *testing.T) {
 				t.Fatalf("a request not shared reached the other platform at %s:\n%s", bottest.Where(s), bottest.Dump(sent))
 			}
 		}
-		// A button from elsewhere (forged, or stale) cannot claim it from the other space.
 		slot := storetest.Count(t, db, `SELECT MAX(id) FROM slots`)
+		// The digest on the other platform's board does not list it.
+		h.Ask("alice", meal(flows.SpacesAll))
+		res, err := h.App.Flows().Digest(bg, h.Community)
+		if err != nil || len(res.Outs) != 2 {
+			t.Fatalf("digest: %v %+v", err, res.Outs)
+		}
+		for _, o := range res.Outs {
+			want := 2
+			if o.To.Origin.Platform == p2 {
+				want = 1
+			}
+			if got := strings.Count(cardText(h, o.Card), "Soup for Thursday"); got != want {
+				t.Fatalf("the digest for %s lists %d requests, want %d:\n%s", o.To.Origin.Platform, got, want, cardText(h, o.Card))
+			}
+		}
+		// A button from elsewhere (forged, or stale) cannot claim it from the other space.
 		sent = h.PressOn(p2, "dan", bot.RenderedButton{Action: flows.ActClaim, Payload: itoa(int64(slot))})
 		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM claims`); n != 0 {
 			t.Fatalf("claimed from a space the request is not shown in:\n%s", bottest.Dump(sent))

@@ -228,6 +228,11 @@ func RequestBoards(community int64, origin Space, shared bool) Target {
 	return Target{Kind: ToRequestBoards, CommunityID: community, Origin: origin, Shared: shared}
 }
 
+// SpaceBoard is the board of one space of a community only.
+func SpaceBoard(community int64, space Space) Target {
+	return RequestBoards(community, space, false)
+}
+
 // MemberSeeing is a direct message to one member about something shown on boards: when
 // the member has no account on the platform of the event, one of theirs in a space of
 // boards is preferred.
