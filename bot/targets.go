@@ -35,7 +35,7 @@ func (a *App) targets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target)
 			dest: Destination{Kind: DestDM, Workspace: sc.ev.Workspace, UserID: sc.ev.UserID, UserName: sc.ev.UserName}}}, nil
 	case ui.ToPartner:
 		return a.partnerTargets(ctx, tx, to.PartnerID)
-	case ui.ToBoard, ui.ToModerators, ui.ToAlerts:
+	case ui.ToBoard, ui.ToModerators, ui.ToAlerts, ui.ToRequestBoards:
 		c, err := tx.Community(ctx, to.CommunityID)
 		if err != nil {
 			return nil, err
@@ -43,6 +43,10 @@ func (a *App) targets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target)
 		bs, err := tx.Bindings(ctx, to.CommunityID)
 		if err != nil {
 			return nil, err
+		}
+		if to.Kind == ui.ToRequestBoards {
+			bs = store.RequestSpaces(bs, to.Origin.Platform, to.Origin.Workspace, to.Shared)
+			to.Kind = ui.ToBoard
 		}
 		var out []target
 		for _, b := range bs {
@@ -95,7 +99,8 @@ func (a *App) moderatorDMs(ctx context.Context, tx *store.Tx, c store.Community,
 
 // memberTargets picks where to reach a member directly: the account the target names,
 // else their account on the platform of the current event if they have one there, else
-// their first account on a platform tend is connected to.
+// (for a message about a request, ui.MemberSeeing) their account in a space where the
+// request shows, else their first account on a platform tend is connected to.
 func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, to ui.Target) ([]target, error) {
 	member := to.MemberID
 	m, err := tx.Member(ctx, member)
@@ -118,8 +123,16 @@ func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, to ui.T
 	if member == sc.actor.MemberID {
 		lang = catalog.Pick(sc.actor.Locale, lang)
 	}
+	// shown are the platforms where what the message is about shows; empty when it is not
+	// about a request, or the request shows everywhere.
+	shown := map[string]bool{}
+	if to.Origin.Platform != "" {
+		for _, b := range store.RequestSpaces(bs, to.Origin.Platform, to.Origin.Workspace, to.Shared) {
+			shown[b.Platform] = true
+		}
+	}
 	var best *target
-	bestGone := false
+	bestGone, bestShown := false, false
 	for _, id := range ids {
 		if _, ok := a.adapters[id.Platform]; !ok {
 			continue
@@ -129,9 +142,8 @@ func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, to ui.T
 		}
 		ws := ""
 		for _, b := range bs {
-			if b.Platform == id.Platform {
+			if b.Platform == id.Platform && (ws == "" || (to.Origin.Platform == b.Platform && to.Origin.Workspace == b.Workspace)) {
 				ws = b.Workspace
-				break
 			}
 		}
 		if id.Platform == sc.ev.Platform {
@@ -140,9 +152,15 @@ func (a *App) memberTargets(ctx context.Context, tx *store.Tx, sc scene, to ui.T
 		t := target{platform: id.Platform, lang: lang, member: member, dest: Destination{Kind: DestDM, Workspace: ws, UserID: id.PlatformUserID, UserName: m.DisplayName}}
 		// An account still in its space beats one that left (store/departures.go).
 		gone := id.LeftAt.Valid
-		if best == nil || (bestGone && !gone) || (id.Platform == sc.ev.Platform && (gone == bestGone || !gone)) {
-			best, bestGone = &t, gone
+		here, seen := id.Platform == sc.ev.Platform, shown[id.Platform]
+		switch {
+		case best == nil, bestGone && !gone:
+		case here && (gone == bestGone || !gone):
+		case seen && !bestShown && best.platform != sc.ev.Platform && gone == bestGone:
+		default:
+			continue
 		}
+		best, bestGone, bestShown = &t, gone, seen
 	}
 	if best == nil {
 		a.log.Warn("member has no reachable account", "member", member)

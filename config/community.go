@@ -78,6 +78,10 @@ type Space struct {
 	// AlertChannel, optional, is where urgent cases go when the moderators have not
 	// acknowledged them (an on-call group).
 	AlertChannel string `toml:"alert_channel"`
+	// ReceiveShared says whether the space shows the requests that people asking in the
+	// community's other spaces chose to share; true when unset. A space always shows its
+	// own requests.
+	ReceiveShared *bool `toml:"receive_shared"`
 }
 
 // UserRef names a person by platform user id, never by display name.
@@ -146,7 +150,8 @@ func (c Community) Setup() store.CommunitySetup {
 	}
 	for _, sp := range c.Spaces {
 		s.Bindings = append(s.Bindings, store.Binding{Platform: sp.Platform, Workspace: sp.Workspace,
-			BoardChannel: sp.BoardChannel, ModeratorsChannel: sp.ModeratorsChannel, AlertChannel: sp.AlertChannel})
+			BoardChannel: sp.BoardChannel, ModeratorsChannel: sp.ModeratorsChannel, AlertChannel: sp.AlertChannel,
+			RefusesShared: sp.ReceiveShared != nil && !*sp.ReceiveShared})
 	}
 	return s
 }

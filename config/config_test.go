@@ -461,3 +461,20 @@ func TestVisitSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiveShared: a space receives shared requests unless its config says not.
+func TestReceiveShared(t *testing.T) {
+	for _, tt := range []struct {
+		line   string
+		refuse bool
+	}{{"", false}, {"receive_shared = true", false}, {"receive_shared = false", true}} {
+		toml := strings.Replace(validTOML, `board_channel = "C-board"`, `board_channel = "C-board"`+"\n"+tt.line, 1)
+		c, err := Load(writeFile(t, "tend.toml", toml, 0o644), env())
+		if err != nil {
+			t.Fatalf("%q: %v", tt.line, err)
+		}
+		if got := c.Communities[0].Setup().Bindings[0].RefusesShared; got != tt.refuse {
+			t.Errorf("%q: refuses shared = %t, want %t", tt.line, got, tt.refuse)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,10 @@ func (s *Service) AskForm(ctx context.Context, a Actor) (Result, error) {
 		if err != nil {
 			return err
 		}
+		spaces, err := spacesField(ctx, tx, a)
+		if err != nil {
+			return err
+		}
 		res.Form = &ui.Form{ID: FormAsk, Title: ui.T("ask.form.title"), Fields: []ui.FormField{
 			{Name: "category", Kind: ui.FieldChoice, Label: ui.T("ask.field.category"), Options: categoryOptions(cats), Required: true},
 			{Name: "when", Kind: ui.FieldDateTime, Label: ui.T("ask.field.when"), Help: ui.T("help.when"), Required: true, MaxLen: 40},
@@ -35,6 +40,11 @@ func (s *Service) AskForm(ctx context.Context, a Actor) (Result, error) {
 			{Name: "may_share", Kind: ui.FieldChoice, Label: ui.T("ask.field.may_share"), Help: ui.T("help.may_share"), Default: No, Options: yesNo(No)},
 			{Name: "follow_up", Kind: ui.FieldChoice, Label: ui.T("ask.field.follow_up"), Default: No, Options: yesNo(No)},
 		}}
+		if spaces != nil {
+			// After the name's choice: both say who sees the request.
+			i := slices.IndexFunc(res.Form.Fields, func(f ui.FormField) bool { return f.Name == "show_name" }) + 1
+			res.Form.Fields = slices.Insert(res.Form.Fields, i, *spaces)
+		}
 		return nil
 	})
 	return res, err
@@ -101,6 +111,7 @@ func (s *Service) ask(ctx context.Context, tx *store.Tx, a Actor, in map[string]
 	}
 	show := v.choice("show_name", Anonymous, Anonymous, ShowName) == ShowName
 	share := v.choice("may_share", No, Yes, No) == Yes
+	everywhere := v.choice(FieldSpaces, SpacesHere, SpacesHere, SpacesAll) == SpacesAll
 	follow := v.choice("follow_up", No, Yes, No) == Yes
 	if len(v.errs) > 0 {
 		return Result{Errors: v.errs}, nil
@@ -112,6 +123,9 @@ func (s *Service) ask(ctx context.Context, tx *store.Tx, a Actor, in map[string]
 		}
 	}
 	requester, evidence, detail := a.MemberID, a.evidence("ask.follow_up"), "category="+cat
+	if everywhere {
+		detail += " shared=all"
+	}
 	var forWhom []ui.Text
 	if person != nil {
 		m, err := s.beneficiary(ctx, tx, a, *person)
@@ -124,6 +138,7 @@ func (s *Service) ask(ctx context.Context, tx *store.Tx, a Actor, in map[string]
 	id, err := tx.CreateRequest(ctx, store.NewRequest{
 		CommunityID: a.CommunityID, RequesterID: requester, Category: cat, Summary: summary, Area: area,
 		StartsAt: start.Unix(), EndsAt: end.Unix(), ShowName: show, MayShare: share, Slots: 1, Capacity: helpers, Private: priv,
+		OriginPlatform: a.Platform, OriginWorkspace: a.Workspace, Shared: everywhere,
 	})
 	if err != nil {
 		return Result{}, err
@@ -158,4 +173,23 @@ func (s *Service) ask(ctx context.Context, tx *store.Tx, a Actor, in map[string]
 	res.add(notices...)
 	res.Jobs = askJobs(r, tx.Now())
 	return res, nil
+}
+
+// The ask form's choice of where a request shows, offered only when the community has
+// more than one space.
+const (
+	FieldSpaces = "spaces"
+	SpacesHere  = "here"
+	SpacesAll   = "all"
+)
+
+// spacesField is the question "show it in our other spaces too?", most private first; nil
+// when the community has one space only (the form stays as it always was).
+func spacesField(ctx context.Context, tx *store.Tx, a Actor) (*ui.FormField, error) {
+	bs, err := tx.Bindings(ctx, a.CommunityID)
+	if err != nil || len(bs) < 2 {
+		return nil, err
+	}
+	return &ui.FormField{Name: FieldSpaces, Kind: ui.FieldChoice, Label: ui.T("spaces.ask.field"), Help: ui.T("spaces.ask.help"), Default: SpacesHere,
+		Options: []ui.Option{{Label: ui.T("spaces.ask.here"), Value: SpacesHere}, {Label: ui.T("spaces.ask.all"), Value: SpacesAll}}}, nil
 }

@@ -64,11 +64,38 @@ func requestTitle(r store.Request) ui.Text {
 	return ui.T("request.card.title", "Category", CategoryText(r.Category, r.CategoryEN, r.CategoryFR), "Summary", ui.UserText(r.Summary))
 }
 
+// requestBoards is where a request's board card goes: its origin space's board, and when
+// its requester shared it, the boards of the community's spaces that receive shared
+// requests (store.RequestSpaces). A request that shows in every space (the only space of
+// most communities) goes to the community's board, as ever.
+func requestBoards(ctx context.Context, tx *store.Tx, r store.Request) (ui.Target, error) {
+	platforms, err := shownPlatforms(ctx, tx, r)
+	if err != nil || platforms == nil {
+		return ui.Board(r.CommunityID), err
+	}
+	return ui.RequestBoards(r.CommunityID, ui.Space{Platform: r.OriginPlatform, Workspace: r.OriginWorkspace}, r.Shared), nil
+}
+
+// aboutRequest is a direct message to a member about a request: when the request shows
+// in some of the community's spaces only, the member is reached in one of those if they
+// can be (ui.MemberSeeing).
+func aboutRequest(ctx context.Context, tx *store.Tx, member int64, r store.Request) (ui.Target, error) {
+	boards, err := requestBoards(ctx, tx, r)
+	if err != nil || boards.Kind != ui.ToRequestBoards {
+		return ui.Member(member), err
+	}
+	return ui.MemberSeeing(member, boards), nil
+}
+
 // boardRequest builds the board card of a request from its current state, so every
 // change re-renders the same card in place.
 func boardRequest(ctx context.Context, tx *store.Tx, r store.Request, zone string) (ui.Out, error) {
+	boards, err := requestBoards(ctx, tx, r)
+	if err != nil {
+		return ui.Out{}, err
+	}
 	if r.Hidden {
-		return hiddenOnBoard(r.CommunityID, requestKey(r.ID)), nil
+		return hiddenOnBoard(boards, requestKey(r.ID)), nil
 	}
 	m, err := tx.Member(ctx, r.RequesterID)
 	if err != nil {
@@ -101,13 +128,13 @@ func boardRequest(ctx context.Context, tx *store.Tx, r store.Request, zone strin
 	default:
 		card.Body = append(card.Body, ui.T("request.card."+r.Status))
 	}
-	return ui.Out{To: ui.Board(r.CommunityID), Card: card, Key: requestKey(r.ID)}, nil
+	return ui.Out{To: boards, Card: card, Key: requestKey(r.ID)}, nil
 }
 
 // boardOffer builds the board card of an offer from its current state.
 func boardOffer(ctx context.Context, tx *store.Tx, o store.Offer, zone string) (ui.Out, error) {
 	if o.Hidden {
-		return hiddenOnBoard(o.CommunityID, offerKey(o.ID)), nil
+		return hiddenOnBoard(ui.Board(o.CommunityID), offerKey(o.ID)), nil
 	}
 	v, err := tx.Member(ctx, o.VolunteerID)
 	if err != nil {
@@ -137,7 +164,8 @@ func boardOffer(ctx context.Context, tx *store.Tx, o store.Offer, zone string) (
 	return ui.Out{To: ui.Board(o.CommunityID), Card: card, Key: offerKey(o.ID)}, nil
 }
 
-// matchNotices tells matching volunteers privately about a request that is open.
+// matchNotices tells matching volunteers privately about a request that is open: those
+// with an account in a space where the request shows.
 func matchNotices(ctx context.Context, tx *store.Tx, r store.Request, zone string, exclude ...int64) ([]ui.Out, error) {
 	if r.Hidden {
 		return nil, nil
@@ -161,12 +189,33 @@ func matchNotices(ctx context.Context, tx *store.Tx, r store.Request, zone strin
 	if err != nil || len(slots) == 0 {
 		return nil, err
 	}
+	platforms, err := shownPlatforms(ctx, tx, r)
+	if err != nil {
+		return nil, err
+	}
+	boards, err := requestBoards(ctx, tx, r)
+	if err != nil {
+		return nil, err
+	}
 	var outs []ui.Out
 	for _, v := range vols {
 		if contains(exclude, v.MemberID) {
 			continue
 		}
-		outs = append(outs, ui.Out{To: ui.Member(v.MemberID), Card: ui.Card{
+		if platforms != nil {
+			ok, err := hasAccountOn(ctx, tx, v.MemberID, platforms)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		to := ui.Member(v.MemberID)
+		if boards.Kind == ui.ToRequestBoards {
+			to = ui.MemberSeeing(v.MemberID, boards)
+		}
+		outs = append(outs, ui.Out{To: to, Card: ui.Card{
 			Title:   ui.T("match.title"),
 			Body:    []ui.Text{requestTitle(r)},
 			Fields:  requestFields(r, requesterLabel(r, m), zone),
@@ -174,6 +223,41 @@ func matchNotices(ctx context.Context, tx *store.Tx, r store.Request, zone strin
 		}})
 	}
 	return outs, nil
+}
+
+// shownPlatforms are the platforms of the spaces where a request shows; nil when it
+// shows in every space of its community.
+func shownPlatforms(ctx context.Context, tx *store.Tx, r store.Request) (map[string]bool, error) {
+	if r.OriginPlatform == "" {
+		return nil, nil
+	}
+	bs, err := tx.Bindings(ctx, r.CommunityID)
+	if err != nil {
+		return nil, err
+	}
+	shown := store.RequestSpaces(bs, r.OriginPlatform, r.OriginWorkspace, r.Shared)
+	if len(shown) == len(bs) {
+		return nil, nil
+	}
+	out := make(map[string]bool, len(shown))
+	for _, b := range shown {
+		out[b.Platform] = true
+	}
+	return out, nil
+}
+
+// hasAccountOn reports whether a member has an account on one of the platforms.
+func hasAccountOn(ctx context.Context, tx *store.Tx, member int64, platforms map[string]bool) (bool, error) {
+	ids, err := tx.IdentitiesOf(ctx, member)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		if platforms[id.Platform] {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func contains(xs []int64, x int64) bool {

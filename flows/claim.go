@@ -110,6 +110,10 @@ func (s *Service) Claim(ctx context.Context, a Actor, slotID int64) (Result, err
 		case own:
 			return reply("claim.own"), false, nil
 		}
+		if shown, err := shownPlatforms(ctx, tx, r); err != nil || (shown != nil && !shown[a.Platform]) {
+			// A request not shown where the actor is (a stale or forged button).
+			return reply("error.gone"), false, err
+		}
 		if why, err := mayHelp(ctx, tx, a, r.Category); err != nil || why != "" {
 			return reply(why), false, err
 		}
@@ -287,7 +291,11 @@ func (s *Service) Accept(ctx context.Context, a Actor, claimID int64, share bool
 		}
 		var res Result
 		res.add(ui.Out{To: ui.Actor(), Card: requesterCard})
-		res.add(ui.Out{To: ui.Member(helper.ID), Card: helperCard})
+		toHelper, err := aboutRequest(ctx, tx, helper.ID, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		res.add(ui.Out{To: toHelper, Card: helperCard})
 		res.add(visit.Outs...)
 		board, err := boardRequest(ctx, tx, r, cc.zone)
 		if err != nil {
@@ -332,7 +340,11 @@ func (s *Service) Decline(ctx context.Context, a Actor, claimID int64) (Result, 
 			return Result{}, false, err
 		}
 		res := reply("decline.done")
-		res.add(ui.Out{To: ui.Member(cc.claim.MemberID), Card: ui.Card{Body: []ui.Text{ui.T("decline.helper", "Summary", ui.UserText(r.Summary))}}})
+		toHelper, err := aboutRequest(ctx, tx, cc.claim.MemberID, r)
+		if err != nil {
+			return Result{}, false, err
+		}
+		res.add(ui.Out{To: toHelper, Card: ui.Card{Body: []ui.Text{ui.T("decline.helper", "Summary", ui.UserText(r.Summary))}}})
 		board, err := boardRequest(ctx, tx, r, cc.zone)
 		if err != nil {
 			return Result{}, false, err

@@ -365,21 +365,54 @@ func (s *Service) Digest(ctx context.Context, communityID int64) (Result, error)
 		if err != nil {
 			return Result{}, err
 		}
-		rs, total, err := tx.OpenRequestsWithPlace(ctx, c.ID, tx.Now(), DigestSize)
-		if err != nil || len(rs) == 0 {
+		bs, err := tx.Bindings(ctx, c.ID)
+		if err != nil {
 			return Result{}, err
 		}
-		card := ui.Card{Title: ui.T("job.digest.title", "Count", total)}
-		for _, r := range rs {
-			card.Body = append(card.Body, ui.T("job.digest.item", "Request", requestTitle(r),
-				"When", window(r.StartsAt, r.EndsAt, c.Timezone), "Area", ui.UserText(r.Area)))
+		if len(bs) < 2 {
+			rs, total, err := tx.OpenRequestsWithPlace(ctx, c.ID, tx.Now(), DigestSize)
+			if err != nil || len(rs) == 0 {
+				return Result{}, err
+			}
+			return Result{Outs: []ui.Out{{To: ui.Board(c.ID), Card: digestCard(rs, total, c.Timezone)}}}, nil
 		}
-		if more := total - len(rs); more > 0 {
-			card.Body = append(card.Body, ui.T("job.digest.more", "Count", more))
+		// Several spaces: each board lists only the requests shown there.
+		all, _, err := tx.OpenRequestsWithPlace(ctx, c.ID, tx.Now(), digestScan)
+		if err != nil {
+			return Result{}, err
 		}
-		card.Body = append(card.Body, ui.T("job.digest.footer"))
-		return Result{Outs: []ui.Out{{To: ui.Board(c.ID), Card: card}}}, nil
+		var res Result
+		for _, b := range bs {
+			var rs []store.Request
+			for _, r := range all {
+				if len(store.RequestSpaces([]store.Binding{b}, r.OriginPlatform, r.OriginWorkspace, r.Shared)) == 1 {
+					rs = append(rs, r)
+				}
+			}
+			if len(rs) > 0 {
+				res.add(ui.Out{To: ui.SpaceBoard(c.ID, ui.Space{Platform: b.Platform, Workspace: b.Workspace}),
+					Card: digestCard(rs[:min(len(rs), DigestSize)], len(rs), c.Timezone)})
+			}
+		}
+		return res, nil
 	})
+}
+
+// digestScan is how many open requests a digest reads when it sorts them by space.
+const digestScan = 500
+
+// digestCard lists requests looking for a helper, total of them in all.
+func digestCard(rs []store.Request, total int, zone string) ui.Card {
+	card := ui.Card{Title: ui.T("job.digest.title", "Count", total)}
+	for _, r := range rs {
+		card.Body = append(card.Body, ui.T("job.digest.item", "Request", requestTitle(r),
+			"When", window(r.StartsAt, r.EndsAt, zone), "Area", ui.UserText(r.Area)))
+	}
+	if more := total - len(rs); more > 0 {
+		card.Body = append(card.Body, ui.T("job.digest.more", "Count", more))
+	}
+	card.Body = append(card.Body, ui.T("job.digest.footer"))
+	return card
 }
 
 // Communities lists the ids of every community, for jobs that run per community.

@@ -446,6 +446,6 @@ func hiddenNote(hidden bool) []ui.Text {
 
 // hiddenOnBoard is the board card of a request or offer a moderator hid: it replaces the
 // card in place and shows nothing of what was posted.
-func hiddenOnBoard(community int64, key string) ui.Out {
-	return ui.Out{To: ui.Board(community), Card: ui.Card{Body: []ui.Text{ui.T("mod.board.hidden")}}, Key: key}
+func hiddenOnBoard(boards ui.Target, key string) ui.Out {
+	return ui.Out{To: boards, Card: ui.Card{Body: []ui.Text{ui.T("mod.board.hidden")}}, Key: key}
 }

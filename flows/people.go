@@ -77,7 +77,10 @@ func speaker(ctx context.Context, tx *store.Tx, member int64) (int64, error) {
 // toRequester addresses a message to whoever speaks for a request's requester.
 func toRequester(ctx context.Context, tx *store.Tx, r store.Request) (ui.Target, error) {
 	id, err := speaker(ctx, tx, r.RequesterID)
-	return ui.Member(id), err
+	if err != nil {
+		return ui.Target{}, err
+	}
+	return aboutRequest(ctx, tx, id, r)
 }
 
 // speaksFor reports whether the actor may act as member: they are the member, or they

@@ -260,10 +260,13 @@ func (s *Service) Hide(ctx context.Context, a Actor, payload, _ string) (Result,
 		id, key := e.SubjectID.Int64, requestKey(e.SubjectID.Int64)
 		var hidden bool
 		var err error
+		boards := ui.Board(e.CommunityID)
 		if e.SubjectKind == SubjectReq {
 			var r store.Request
-			r, err = tx.Request(ctx, id)
-			hidden = r.Hidden
+			if r, err = tx.Request(ctx, id); err == nil {
+				hidden = r.Hidden
+				boards, err = requestBoards(ctx, tx, r)
+			}
 		} else {
 			var o store.Offer
 			o, err = tx.Offer(ctx, id)
@@ -290,7 +293,7 @@ func (s *Service) Hide(ctx context.Context, a Actor, payload, _ string) (Result,
 			return Result{}, false, err
 		}
 		res := reply("mod.hide.done")
-		res.add(hiddenOnBoard(e.CommunityID, key))
+		res.add(hiddenOnBoard(boards, key))
 		subject := e.SubjectKind + ":" + ref(id)
 		return res, true, s.recordAction(ctx, tx, a, &res, e, zone, "hidden", "", e.SubjectKind+".hidden", subject, "case="+ref(e.ID))
 	})

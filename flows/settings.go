@@ -29,6 +29,9 @@ const (
 	ActSettingsModeratorAdd   = "settings.moderator.add"
 	ActSettingsModeratorDrop  = "settings.moderator.remove"
 	ActSettingsInvite         = "settings.invite"
+	// ActSettingsShared turns on ("on") or off ("off") whether this space shows the
+	// requests shared from the community's other spaces.
+	ActSettingsShared = "settings.shared"
 )
 
 // Forms of /tend settings.
@@ -101,6 +104,10 @@ func (s *Service) settingsRoutes(r *Routes) {
 		return refusal, s.moderatorsCard, err
 	})
 	r.Buttons[ActSettingsInvite] = s.Invite
+	r.Buttons[ActSettingsShared] = s.settingsChange(func(ctx context.Context, tx *store.Tx, a Actor, on string) (ui.Text, cardFunc, error) {
+		refusal, err := SetReceivesShared(ctx, tx, a, a.Platform, a.Workspace, on == "on")
+		return refusal, s.mainCard, err
+	})
 	r.Forms[FormSettingsGeneral] = s.settingsSubmit(func(ctx context.Context, tx *store.Tx, a Actor, _ string, in map[string]string) ([]ui.FieldError, bool, cardFunc, error) {
 		changed, errs, err := EditGeneral(ctx, tx, a, in)
 		return errs, len(changed) > 0, s.mainCard, err

@@ -327,3 +327,23 @@ func NewJoinCode(ctx context.Context, tx *store.Tx, by Actor) (string, int64, er
 	// The audit names the code by its public first group only.
 	return code, expires, settingsAudit(ctx, tx, by, "settings.code.create", "code:"+code[:4], "")
 }
+
+// SetReceivesShared says whether a space of by's community shows the requests its
+// requesters chose to share from the community's other spaces. A space always shows its
+// own requests.
+func SetReceivesShared(ctx context.Context, tx *store.Tx, by Actor, platform, workspace string, receives bool) (ui.Text, error) {
+	b, err := tx.BindingFor(ctx, platform, workspace)
+	if isNotFound(err) || (err == nil && b.CommunityID != by.CommunityID) {
+		return ui.T("settings.channel.unbound"), nil
+	}
+	if err != nil {
+		return ui.Text{}, err
+	}
+	if b.RefusesShared == !receives {
+		return ui.Text{}, nil
+	}
+	if _, err := tx.SetReceivesShared(ctx, platform, workspace, receives); err != nil {
+		return ui.Text{}, err
+	}
+	return ui.Text{}, settingsAudit(ctx, tx, by, "settings.space.receive_shared", "space:"+platform+"/"+workspace, fmt.Sprintf("receive_shared=%t", receives))
+}

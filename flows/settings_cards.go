@@ -53,12 +53,16 @@ func (s *Service) mainCard(ctx context.Context, tx *store.Tx, a Actor) (ui.Card,
 		},
 	}
 	b, err := tx.BindingFor(ctx, a.Platform, a.Workspace)
+	var shared *ui.Button
 	switch {
 	case err == nil && b.CommunityID == c.ID:
 		card.Fields = append(card.Fields,
 			ui.Field{Label: ui.T("settings.field.board"), Value: textValue(b.BoardChannel)},
 			ui.Field{Label: ui.T("settings.field.moderators_channel"), Value: orNone(b.ModeratorsChannel, ui.T("settings.value.mod_channel_unset"))},
 			ui.Field{Label: ui.T("settings.field.alerts_channel"), Value: orNone(b.AlertChannel, ui.T("settings.value.alerts_unset"))})
+		if shared, err = s.sharedSetting(ctx, tx, b, &card); err != nil {
+			return ui.Card{}, err
+		}
 	case err != nil && !isNotFound(err):
 		return ui.Card{}, err
 	}
@@ -77,7 +81,26 @@ func (s *Service) mainCard(ctx context.Context, tx *store.Tx, a Actor) (ui.Card,
 		{Label: ui.T("settings.button.moderators"), Action: ActSettingsModerators},
 		{Label: ui.T("settings.button.invite"), Action: ActSettingsInvite},
 	}
+	if shared != nil {
+		card.Buttons = append(card.Buttons, *shared)
+	}
 	return card, nil
+}
+
+// sharedSetting shows whether this space receives requests shared from the community's
+// other spaces, with the button that changes it; nothing when the community has one
+// space only.
+func (s *Service) sharedSetting(ctx context.Context, tx *store.Tx, b store.Binding, card *ui.Card) (*ui.Button, error) {
+	bs, err := tx.Bindings(ctx, b.CommunityID)
+	if err != nil || len(bs) < 2 {
+		return nil, err
+	}
+	value, button := ui.T("spaces.settings.receives"), ui.Button{Label: ui.T("spaces.settings.refuse"), Action: ActSettingsShared, Payload: "off"}
+	if b.RefusesShared {
+		value, button = ui.T("spaces.settings.refuses"), ui.Button{Label: ui.T("spaces.settings.receive"), Action: ActSettingsShared, Payload: "on"}
+	}
+	card.Fields = append(card.Fields, ui.Field{Label: ui.T("spaces.settings.field"), Value: value})
+	return &button, nil
 }
 
 // categoryCardFields are one category's settings.

@@ -55,6 +55,26 @@ type Binding struct {
 	ModeratorsChannel string `db:"moderators_channel"`
 	// AlertChannel is where urgent cases go when the moderators have not answered.
 	AlertChannel string `db:"alert_channel"`
+	// RefusesShared says the space takes no request shared from the community's other
+	// spaces (its own requests still show there). The zero value receives them.
+	RefusesShared bool `db:"refuses_shared"`
+}
+
+// RequestSpaces are the spaces of bs where a request asked in (platform, workspace)
+// shows: that space, and when the requester shared it, every other space that receives
+// shared requests. A request without an origin (asked before spaces were remembered)
+// shows in every space, as it always did.
+func RequestSpaces(bs []Binding, platform, workspace string, shared bool) []Binding {
+	if platform == "" {
+		return bs
+	}
+	var out []Binding
+	for _, b := range bs {
+		if (b.Platform == platform && b.Workspace == workspace) || (shared && !b.RefusesShared) {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // CommunitySetup is everything config says about a community.
@@ -126,11 +146,10 @@ func (tx *Tx) ApplyConfig(ctx context.Context, s CommunitySetup) (id int64, diff
 		}
 	}
 	for _, b := range s.Bindings {
-		n, err := tx.exec(ctx, `UPDATE space_bindings SET community_id = ?, board_channel = ?, moderators_channel = ?, alert_channel = ? WHERE platform = ? AND workspace = ?`,
-			id, b.BoardChannel, b.ModeratorsChannel, b.AlertChannel, b.Platform, b.Workspace)
+		n, err := tx.exec(ctx, `UPDATE space_bindings SET community_id = ?, board_channel = ?, moderators_channel = ?, alert_channel = ?, refuses_shared = ? WHERE platform = ? AND workspace = ?`,
+			id, b.BoardChannel, b.ModeratorsChannel, b.AlertChannel, b.RefusesShared, b.Platform, b.Workspace)
 		if err == nil && n == 0 {
-			_, err = tx.exec(ctx, `INSERT INTO space_bindings (platform, workspace, community_id, board_channel, moderators_channel, alert_channel) VALUES (?, ?, ?, ?, ?, ?)`,
-				b.Platform, b.Workspace, id, b.BoardChannel, b.ModeratorsChannel, b.AlertChannel)
+			err = tx.insertBinding(ctx, b, id)
 		}
 		if err != nil {
 			return 0, nil, fmt.Errorf("store: bind %s/%s: %w", b.Platform, b.Workspace, err)
@@ -238,7 +257,7 @@ func (tx *Tx) ResolveScene(ctx context.Context, platform, workspace, userID stri
 		MCreated   sql.NullInt64  `db:"m_created_at"`
 		ILeft      sql.NullInt64  `db:"i_left_at"`
 	}
-	err := tx.get(ctx, &row, `SELECT b.platform, b.workspace, b.community_id, b.board_channel, b.moderators_channel, b.alert_channel,
+	err := tx.get(ctx, &row, `SELECT b.platform, b.workspace, b.community_id, b.board_channel, b.moderators_channel, b.alert_channel, b.refuses_shared,
 		c.id AS c_id, c.slug AS c_slug, c.name AS c_name, c.locale AS c_locale, c.timezone AS c_timezone, c.region AS c_region,
 		c.retention_days AS c_retention_days, c.privacy_officer AS c_privacy_officer, c.created_at AS c_created_at,
 		c.settings_edited_at AS c_settings_edited_at, cm.created_at AS mod_since,

@@ -30,6 +30,12 @@ type Request struct {
 	// PausedAt is set while the request is paused because its requester left
 	// (store/departures.go).
 	PausedAt sql.NullInt64 `db:"paused_at"`
+	// OriginPlatform and OriginWorkspace are the space it was asked in ("" before spaces
+	// were remembered: every board shows it); Shared says its requester chose to show it
+	// in the community's other spaces too (store.RequestSpaces).
+	OriginPlatform  string `db:"origin_platform"`
+	OriginWorkspace string `db:"origin_workspace"`
+	Shared          bool   `db:"shared"`
 	// CategoryEN and CategoryFR are the community's own names for the category, when it
 	// gave some (read with requestColumns).
 	CategoryEN string `db:"category_label_en"`
@@ -123,14 +129,20 @@ type NewRequest struct {
 	// Capacity is the places of each slot: the helpers one slot needs (default 1).
 	Capacity int
 	Private  Private
+	// OriginPlatform and OriginWorkspace name the space it is asked in; Shared shows it in
+	// the community's other spaces too.
+	OriginPlatform, OriginWorkspace string
+	Shared                          bool
 }
 
 // CreateRequest records a request with its sealed private part and its slots.
 func (tx *Tx) CreateRequest(ctx context.Context, r NewRequest) (int64, error) {
 	now := tx.Now()
-	id, err := tx.insert(ctx, `INSERT INTO requests (community_id, requester_id, category, summary, area, starts_at, ends_at, show_name, may_share, status, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
-		r.CommunityID, r.RequesterID, r.Category, r.Summary, r.Area, r.StartsAt, r.EndsAt, r.ShowName, r.MayShare, now, now)
+	id, err := tx.insert(ctx, `INSERT INTO requests (community_id, requester_id, category, summary, area, starts_at, ends_at, show_name, may_share, status, created_at, updated_at,
+		origin_platform, origin_workspace, shared)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)`,
+		r.CommunityID, r.RequesterID, r.Category, r.Summary, r.Area, r.StartsAt, r.EndsAt, r.ShowName, r.MayShare, now, now,
+		r.OriginPlatform, r.OriginWorkspace, r.Shared)
 	if err != nil {
 		return 0, fmt.Errorf("store: create request: %w", err)
 	}

@@ -153,11 +153,36 @@ func (tx *Tx) Bind(ctx context.Context, b Binding) error {
 	if n > 0 {
 		return ErrSpaceBound
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO space_bindings (platform, workspace, community_id, board_channel, moderators_channel, alert_channel) VALUES (?, ?, ?, ?, ?, ?)`,
-		b.Platform, b.Workspace, b.CommunityID, b.BoardChannel, b.ModeratorsChannel, b.AlertChannel); err != nil {
-		return fmt.Errorf("store: bind %s/%s: %w", b.Platform, b.Workspace, err)
+	if err := tx.insertBinding(ctx, b, b.CommunityID); err != nil {
+		return err
 	}
 	return tx.markEdited(ctx, b.CommunityID)
+}
+
+// insertBinding writes a new space binding of community.
+func (tx *Tx) insertBinding(ctx context.Context, b Binding, community int64) error {
+	if _, err := tx.exec(ctx, `INSERT INTO space_bindings (platform, workspace, community_id, board_channel, moderators_channel, alert_channel, refuses_shared) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		b.Platform, b.Workspace, community, b.BoardChannel, b.ModeratorsChannel, b.AlertChannel, b.RefusesShared); err != nil {
+		return fmt.Errorf("store: bind %s/%s: %w", b.Platform, b.Workspace, err)
+	}
+	return nil
+}
+
+// SetReceivesShared says whether a bound space takes requests shared from the
+// community's other spaces, reporting whether the space is bound.
+func (tx *Tx) SetReceivesShared(ctx context.Context, platform, workspace string, receives bool) (bool, error) {
+	b, err := tx.BindingFor(ctx, platform, workspace)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	tx.cache = nil
+	if _, err := tx.exec(ctx, `UPDATE space_bindings SET refuses_shared = ? WHERE platform = ? AND workspace = ?`, !receives, platform, workspace); err != nil {
+		return false, wrap(err, "set receives shared")
+	}
+	return true, tx.markEdited(ctx, b.CommunityID)
 }
 
 // Channels a space binding names.
@@ -272,14 +297,14 @@ func (tx *Tx) keepEdited(ctx context.Context, cur Community, s CommunitySetup) (
 		have, err := tx.BindingFor(ctx, b.Platform, b.Workspace)
 		switch {
 		case isNotFound(err):
-			if _, err := tx.exec(ctx, `INSERT INTO space_bindings (platform, workspace, community_id, board_channel, moderators_channel, alert_channel) VALUES (?, ?, ?, ?, ?, ?)`,
-				b.Platform, b.Workspace, cur.ID, b.BoardChannel, b.ModeratorsChannel, b.AlertChannel); err != nil {
-				return nil, fmt.Errorf("store: bind %s/%s: %w", b.Platform, b.Workspace, err)
+			if err := tx.insertBinding(ctx, b, cur.ID); err != nil {
+				return nil, err
 			}
 			tx.cache = nil
 		case err != nil:
 			return nil, err
-		case have.CommunityID != cur.ID || have.BoardChannel != b.BoardChannel || have.ModeratorsChannel != b.ModeratorsChannel || have.AlertChannel != b.AlertChannel:
+		case have.CommunityID != cur.ID || have.BoardChannel != b.BoardChannel || have.ModeratorsChannel != b.ModeratorsChannel || have.AlertChannel != b.AlertChannel ||
+			have.RefusesShared != b.RefusesShared:
 			spaces = true
 		}
 	}

@@ -175,6 +175,9 @@ const (
 	ToAlerts TargetKind = "alerts"
 	// ToPartner is a partner's route: a channel on a bound space, or its webhook.
 	ToPartner TargetKind = "partner"
+	// ToRequestBoards is the boards a request shows on: its origin space's, and when it
+	// is shared, those of the community's other spaces that receive shared requests.
+	ToRequestBoards TargetKind = "request_boards"
 )
 
 // Target addresses an Out.
@@ -187,6 +190,18 @@ type Target struct {
 	// member (a member with linked accounts is otherwise reached on the event's platform).
 	Platform string
 	UserID   string
+	// Origin and Shared, on a ToRequestBoards target, are the space a request was asked
+	// in and whether it shows in the community's other spaces. On a ToMember target they
+	// say which spaces a message is about (MemberSeeing): a member with accounts on
+	// several platforms is then reached on one of those spaces' platforms.
+	Origin Space
+	Shared bool
+}
+
+// Space names a platform space (a Slack team, a Discord guild, a Mattermost team).
+type Space struct {
+	Platform  string
+	Workspace string
 }
 
 // Actor is the private reply to whoever acted.
@@ -206,6 +221,25 @@ func MemberOn(id int64, platform, userID string) Target {
 // Board is the public board of a community.
 func Board(community int64) Target { return Target{Kind: ToBoard, CommunityID: community} }
 
+// RequestBoards is the boards of a request asked in the origin space: that space's, and
+// when shared, those of the community's other spaces that receive shared requests. An
+// empty origin (a request older than origins) is every board of the community.
+func RequestBoards(community int64, origin Space, shared bool) Target {
+	return Target{Kind: ToRequestBoards, CommunityID: community, Origin: origin, Shared: shared}
+}
+
+// SpaceBoard is the board of one space of a community only.
+func SpaceBoard(community int64, space Space) Target {
+	return RequestBoards(community, space, false)
+}
+
+// MemberSeeing is a direct message to one member about something shown on boards: when
+// the member has no account on the platform of the event, one of theirs in a space of
+// boards is preferred.
+func MemberSeeing(id int64, boards Target) Target {
+	return Target{Kind: ToMember, MemberID: id, Origin: boards.Origin, Shared: boards.Shared, CommunityID: boards.CommunityID}
+}
+
 // Moderators is the private moderators' channel of a community.
 func Moderators(community int64) Target {
 	return Target{Kind: ToModerators, CommunityID: community}
@@ -218,7 +252,7 @@ func Alerts(community int64) Target { return Target{Kind: ToAlerts, CommunityID:
 func Partner(id int64) Target { return Target{Kind: ToPartner, PartnerID: id} }
 
 // Public reports whether everyone in a space can read what goes to the target.
-func (t Target) Public() bool { return t.Kind == ToBoard }
+func (t Target) Public() bool { return t.Kind == ToBoard || t.Kind == ToRequestBoards }
 
 // Out is one thing to say or show. Key, when set, names a card that is edited in place
 // on later updates ("request:12" on the board).

@@ -103,6 +103,7 @@ var errRefused = errors.New("refused")
 // communityOptions are the flags of `tend community`.
 type communityOptions struct {
 	community, slug, platform, workspace, board, moderators, alerts string
+	receiveShared                                                   string
 	general                                                         map[string]*string
 	set                                                             map[string]bool
 	addCategory, setCategory, removeCategory                        listFlag
@@ -153,6 +154,7 @@ func communityFlags(fs *flag.FlagSet, c *cli) *communityOptions {
 	fs.StringVar(&o.board, "board", "", c.t("cli.community.flag.board"))
 	fs.StringVar(&o.moderators, "moderators", "", c.t("cli.community.flag.moderators"))
 	fs.StringVar(&o.alerts, "alerts", "", c.t("cli.community.flag.alerts"))
+	fs.StringVar(&o.receiveShared, "receive-shared", "", c.t("spaces.cli.flag.receive_shared"))
 	fs.Var(&o.addCategory, "add-category", c.t("cli.community.flag.add_category"))
 	fs.Var(&o.setCategory, "set-category", c.t("cli.community.flag.set_category"))
 	fs.Var(&o.removeCategory, "remove-category", c.t("cli.community.flag.remove_category"))
@@ -271,6 +273,16 @@ func (c *cli) editCommunity(ctx context.Context, tx *store.Tx, by flows.Actor, o
 		problems = append(problems, c.problems(errs)...)
 		changes += len(changed)
 	}
+	if o.receiveShared != "" {
+		msg, err := c.editReceiveShared(ctx, tx, by, o)
+		if err != nil {
+			return nil, err
+		}
+		if msg != "" {
+			problems = append(problems, "--receive-shared: "+msg)
+		}
+		changes++
+	}
 	for _, spec := range o.addCategory {
 		in, msg := categorySpec(spec, o)
 		if msg != "" {
@@ -374,6 +386,27 @@ func (c *cli) editCommunity(ctx context.Context, tx *store.Tx, by flows.Actor, o
 	return nil, nil
 }
 
+// editReceiveShared sets whether the space --platform/--workspace shows requests shared
+// from the community's other spaces; a refusal comes back as a message.
+func (c *cli) editReceiveShared(ctx context.Context, tx *store.Tx, by flows.Actor, o *communityOptions) (string, error) {
+	var receives bool
+	switch strings.ToLower(strings.TrimSpace(o.receiveShared)) {
+	case "yes", "true", "on", "oui":
+		receives = true
+	case "no", "false", "off", "non":
+	default:
+		return c.t("spaces.cli.receive_shared_value", "Value", o.receiveShared), nil
+	}
+	if strings.TrimSpace(o.platform) == "" || strings.TrimSpace(o.workspace) == "" {
+		return c.t("spaces.cli.receive_shared_space"), nil
+	}
+	refusal, err := flows.SetReceivesShared(ctx, tx, by, strings.TrimSpace(o.platform), strings.TrimSpace(o.workspace), receives)
+	if err != nil || refusal.Empty() {
+		return "", err
+	}
+	return c.uiText(refusal), nil
+}
+
 // categorySpec reads key:risk:tier[:helpers], with the labels given beside it; the
 // message id says what is wrong with it.
 func categorySpec(spec string, o *communityOptions) (map[string]string, string) {
@@ -429,7 +462,11 @@ func (c *cli) showCommunity(ctx context.Context, tx *store.Tx, slug string) erro
 	}
 	line("cli.community.show.spaces", "Count", len(bs))
 	for _, b := range bs {
-		fmt.Fprintf(w, "  %s/%s  board=%s  moderators=%s  alerts=%s\n", b.Platform, b.Workspace, b.BoardChannel, dash(b.ModeratorsChannel), dash(b.AlertChannel))
+		shared := ""
+		if b.RefusesShared {
+			shared = "  receive_shared=no"
+		}
+		fmt.Fprintf(w, "  %s/%s  board=%s  moderators=%s  alerts=%s%s\n", b.Platform, b.Workspace, b.BoardChannel, dash(b.ModeratorsChannel), dash(b.AlertChannel), shared)
 	}
 	cats, err := tx.Categories(ctx, id)
 	if err != nil {

@@ -115,6 +115,10 @@ func TestCommunityCommand(t *testing.T) {
 		{"last moderator", []string{"edit", "st-mark-s", "--remove-moderator", "slack:U1"}, 1, "", "last moderator"},
 		{"labels need one category", []string{"edit", "st-mark-s", "--label-en", "Pets"}, 2, "", "exactly one"},
 		{"bad spec", []string{"edit", "st-mark-s", "--add-resource", "Tel-Aide"}, 1, "", "must be label=contact"},
+		{"receive shared needs a space", []string{"edit", "st-mark-s", "--receive-shared", "no"}, 1, "", "--receive-shared: name the space with --platform and --workspace"},
+		{"receive shared yes or no", []string{"edit", "st-mark-s", "--platform", "slack", "--workspace", "T1", "--receive-shared", "maybe"}, 1, "", "“maybe” is not yes or no"},
+		{"receive shared unbound space", []string{"edit", "st-mark-s", "--platform", "slack", "--workspace", "T9", "--receive-shared", "no"}, 1, "", "--receive-shared: This space isn't set up"},
+		{"receive shared", []string{"edit", "st-mark-s", "--platform", "slack", "--workspace", "T1", "--receive-shared", "no"}, 0, "Saved the changes to st-mark-s", ""},
 		{"show", []string{"show", "st-mark-s"}, 0, "time zone Europe/Paris", ""},
 		{"code", []string{"code", "st-mark-s"}, 0, "One-time code: ", ""},
 		{"unknown community", []string{"show", "nowhere"}, 1, "", "no community has the slug nowhere"},
@@ -138,7 +142,10 @@ func TestCommunityCommand(t *testing.T) {
 		t.Fatalf("after the edits:\n%s", rows)
 	}
 	_, out, _ := tendCLI("community", "show", "st-mark-s")
-	for _, want := range []string{"slack/T1  board=C1  moderators=C2", "ride  risk=ride  tier=vetted", "slack:U1", "changed from chat or the command line"} {
+	if n := storetest.Count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'settings.space.receive_shared' AND detail LIKE '%receive_shared=false%by=cli%'`); n != 1 {
+		t.Errorf("receive_shared audit rows = %d, want 1", n)
+	}
+	for _, want := range []string{"slack/T1  board=C1  moderators=C2", "receive_shared=no", "ride  risk=ride  tier=vetted", "slack:U1", "changed from chat or the command line"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show lacks %q:\n%s", want, out)
 		}
