@@ -40,7 +40,9 @@ type IncidentDetails struct {
 	Measures     string `json:"measures"`
 }
 
-func incidentContext(id int64) string { return "privacy_incidents.details:" + strconv.FormatInt(id, 10) }
+func incidentContext(id int64) string {
+	return "privacy_incidents.details:" + strconv.FormatInt(id, 10)
+}
 
 // SaveIncident adds an incident (ID 0) or replaces one of the community's, with its
 // details sealed; it returns the incident's id.
