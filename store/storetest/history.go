@@ -25,7 +25,9 @@ func SeedHistory(t testing.TB, db *store.DB, community int64) map[string]int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := func(month time.Month, day, hour int) int64 { return time.Date(2026, month, day, hour, 0, 0, 0, loc).Unix() }
+	at := func(month time.Month, day, hour int) int64 {
+		return time.Date(2026, month, day, hour, 0, 0, 0, loc).Unix()
+	}
 	exec := func(q string, args ...any) int64 {
 		t.Helper()
 		var id int64
