@@ -316,9 +316,9 @@ var dynamicIDs = []struct {
 	{regexp.MustCompile(`"category\."\s*\+`), "category.", []string{"ride", "meal", "groceries", "visit", "call", "errand", "grief_circle"}},
 	{regexp.MustCompile(`"time\.weekday\."\s*\+`), "time.weekday.", numbers(0, 6)},
 	{regexp.MustCompile(`"time\.month\."\s*\+`), "time.month.", numbers(1, 12)},
-	{regexp.MustCompile(`"cli\.usage\."\s*\+`), "cli.usage.", []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "audit", "keys", "backup", "version", "help", "community", "mattermost"}},
-	{regexp.MustCompile(`"discord\.cmd\."\s*\+`), "discord.cmd.", []string{"tend", "help", "ask", "offer", "volunteer", "mine", "privacy", "vet", "cancel", "worried", "flag", "queue", "case", "partners", "audit", "unsuspend", "edit", "setup", "settings", "ask-for", "forget-person", "link", "unlink"}},
-	{regexp.MustCompile(`"discord\.opt\."\s*\+`), "discord.opt.", []string{"volunteer.state", "vet.member", "vet.note", "worried.member", "worried.reason", "flag.what", "flag.which", "flag.reason", "case.number", "partners.action", "partners.name", "audit.member", "audit.since", "audit.until", "unsuspend.member", "edit.request", "setup.channel", "forget-person.which", "link.code"}},
+	{regexp.MustCompile(`"cli\.usage\."\s*\+`), "cli.usage.", []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "partners", "screen", "audit", "keys", "backup", "version", "help", "community", "mattermost", "stats", "incident"}},
+	{regexp.MustCompile(`"discord\.cmd\."\s*\+`), "discord.cmd.", []string{"tend", "help", "ask", "offer", "volunteer", "mine", "privacy", "vet", "cancel", "worried", "flag", "queue", "case", "partners", "audit", "unsuspend", "edit", "setup", "settings", "ask-for", "forget-person", "link", "unlink", "stats", "incidents"}},
+	{regexp.MustCompile(`"discord\.opt\."\s*\+`), "discord.opt.", []string{"volunteer.state", "vet.member", "vet.note", "worried.member", "worried.reason", "flag.what", "flag.which", "flag.reason", "case.number", "partners.action", "partners.name", "audit.member", "audit.since", "audit.until", "unsuspend.member", "edit.request", "setup.channel", "forget-person.which", "link.code", "stats.since", "stats.until", "incidents.number"}},
 	{regexp.MustCompile(`"discord\.choice\."\s*\+`), "discord.choice.", []string{"volunteer.pause", "volunteer.resume", "worried.wellbeing", "worried.safety", "worried.health", "worried.other", "flag.request", "flag.offer", "flag.member", "flag.unsafe", "flag.inappropriate", "flag.spam", "flag.other", "partners.list", "partners.add", "partners.remove", "setup.board", "setup.moderators", "setup.alerts"}},
 	{regexp.MustCompile(`"case\.seen\."\s*\+`), "case.seen.", []string{"ask", "offer", "dialogue", "board", "talk", "other"}},
 	{regexp.MustCompile(`"tier\."\s*\+`), "tier.", []string{"distress", "ideation", "imminent"}},
@@ -330,6 +330,7 @@ var dynamicIDs = []struct {
 	{regexp.MustCompile(`"link\.platform\."\s*\+`), "link.platform.", []string{"discord", "slack", "mattermost", "console"}},
 	{regexp.MustCompile(`"cli\.mattermost\.registered\."\s*\+`), "cli.mattermost.registered.", []string{"created", "updated", "unchanged"}},
 	{regexp.MustCompile(`"cli\.manifest\.mattermost\."\s*\+`), "cli.manifest.mattermost.", []string{"bots", "account", "token", "integrations", "network", "config", "register", "next"}},
+	{regexp.MustCompile(`"cli\.incident\.flag\."\s*\+`), "cli.incident.flag.", []string{"data", "circumstances", "occurred", "known", "affected", "risk", "sensitivity", "consequences", "likelihood", "notified_cai", "notified_people", "measures"}},
 	// msg + "_already", with msg one of these two.
 	{regexp.MustCompile(`"volunteer\.(?:paused|resumed)"`), "volunteer.", []string{"paused", "resumed", "paused_already", "resumed_already"}},
 }

@@ -173,6 +173,12 @@ func (s *Service) Unseal(ctx context.Context, viewer int64, direct bool, sl ui.S
 				return err
 			}
 			out = ui.UserText(code)
+		default:
+			if strings.HasPrefix(sl.Kind, SealedIncident) {
+				var err error
+				out, err = unsealIncident(ctx, tx, viewer, sl)
+				return err
+			}
 		}
 		return nil
 	})

@@ -37,5 +37,6 @@ func (s *Service) buildRoutes() Routes {
 	s.departureRoutes(&r)
 	s.setupRoutes(&r)
 	s.settingsRoutes(&r)
+	s.statsRoutes(&r)
 	return r
 }

@@ -56,6 +56,7 @@ var sealedColumns = []SealedColumn{
 		Context: byID("escalation_id", reasonContext)},
 	{Table: "members", Key: idKey, CT: "person_ct", KeyID: "person_key_id", Context: byID("id", personContext)},
 	{Table: "link_codes", Key: idKey, CT: "code_ct", KeyID: "code_key_id", Context: byID("id", linkCodeContext)},
+	{Table: "privacy_incidents", Key: idKey, CT: "details_ct", KeyID: "details_key_id", Context: byID("id", incidentContext)},
 }
 
 // SealedColumns lists every sealed column, in a fixed order.

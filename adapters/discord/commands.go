@@ -71,6 +71,8 @@ var subcommands = []subcommand{
 	{name: "forget-person", fr: "oublier-personne", options: []option{{name: "which", fr: "laquelle", required: true}}},
 	{name: "link", fr: "lier", options: []option{{name: "code", fr: "code"}}},
 	{name: "unlink", fr: "délier"},
+	{name: "stats", fr: "statistiques", options: []option{{name: "since", fr: "depuis", keyword: "since"}, {name: "until", fr: "jusqua", keyword: "until"}}},
+	{name: "incidents", fr: "incidents", options: []option{{name: "number", fr: "numéro"}}},
 }
 
 // arguments turns a subcommand's options, as Discord sends them (in any order), into the

@@ -1,5 +1,5 @@
 // Command tend is the mutual-aid bot: serve, console, migrate, doctor, bench, manifest,
-// discord, mattermost, version.
+// discord, mattermost, stats, incident, version.
 package main
 
 import (
@@ -43,7 +43,7 @@ type cli struct {
 }
 
 // commands in the order usage lists them.
-var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "mattermost", "partners", "screen", "audit", "community", "keys", "backup", "version", "help"}
+var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "mattermost", "partners", "screen", "audit", "community", "stats", "incident", "keys", "backup", "version", "help"}
 
 // run is main without os.Exit; args exclude the program name.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -91,6 +91,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return c.screen(ctx, rest)
 	case "audit":
 		return c.audit(ctx, rest)
+	case "stats":
+		return c.stats(ctx, rest)
+	case "incident":
+		return c.incident(ctx, rest)
 	case "keys":
 		return c.keys(ctx, rest)
 	case "backup":
