@@ -157,19 +157,8 @@ func TestCommunityCommand(t *testing.T) {
 // values are starting values.
 func TestConfigDoesNotOverwriteChatEdits(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeFile(t, dir, "tend.toml", `data_dir = "`+filepath.Join(dir, "data")+`"
-[[communities]]
-slug = "stmarks"
-name = "St Mark's"
-locale = "en"
-timezone = "America/Toronto"
-region = "CA"
-  [[communities.spaces]]
-  platform = "slack"
-  workspace = "T1"
-  board_channel = "C1"
-  moderators_channel = "C2"
-`, 0o644)
+	cfg := stMarks(t, dir, false)
+
 	ge := env("TEND_ENCRYPTION_KEY", storetest.KeyHex)
 	if code, out, errOut := tend(t, ge, "--config", cfg, "community", "edit", "stmarks", "--name", "St Mark's Parish"); code != 0 {
 		t.Fatalf("edit: %d %s %s", code, out, errOut)
@@ -190,4 +179,28 @@ region = "CA"
 	if _, err := os.Stat(filepath.Join(dir, "data")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// stMarks writes a config with one community, St Mark's, bound to a Slack workspace, in
+// dir, with a key file beside it when keyed, and returns its path.
+func stMarks(t *testing.T, dir string, keyed bool) string {
+	t.Helper()
+	enc := ""
+	if keyed {
+		key := writeFile(t, dir, "tend.key", strings.Repeat("ab", 32)+"\n", 0o600)
+		enc = "[encryption]\nkey_file = \"" + key + "\"\n"
+	}
+	return writeFile(t, dir, "tend.toml", `data_dir = "`+filepath.Join(dir, "data")+`"
+`+enc+`[[communities]]
+slug = "stmarks"
+name = "St Mark's"
+locale = "en"
+timezone = "America/Toronto"
+region = "CA"
+  [[communities.spaces]]
+  platform = "slack"
+  workspace = "T1"
+  board_channel = "C1"
+  moderators_channel = "C2"
+`, 0o644)
 }

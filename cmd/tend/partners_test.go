@@ -1,29 +1,14 @@
 package main
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestPartnersCommand(t *testing.T) {
 	dir := t.TempDir()
-	key := writeFile(t, dir, "tend.key", strings.Repeat("ab", 32)+"\n", 0o600)
-	cfg := writeFile(t, dir, "tend.toml", `data_dir = "`+filepath.Join(dir, "data")+`"
-[encryption]
-key_file = "`+key+`"
-[[communities]]
-slug = "stmarks"
-name = "St Mark's"
-locale = "en"
-timezone = "America/Toronto"
-region = "CA"
-  [[communities.spaces]]
-  platform = "slack"
-  workspace = "T1"
-  board_channel = "C1"
-  moderators_channel = "C2"
-`, 0o644)
+	cfg := stMarks(t, dir, true)
+
 	secret := writeFile(t, dir, "secret", "a-long-enough-signing-secret\n", 0o600)
 	ge := env()
 	tests := []struct {

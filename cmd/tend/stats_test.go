@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,22 +59,8 @@ all,all,14,5,90.9,2.0,10,<5,5,5
 
 func TestIncidentAndStatsCommands(t *testing.T) {
 	dir := t.TempDir()
-	key := writeFile(t, dir, "tend.key", strings.Repeat("ab", 32)+"\n", 0o600)
-	cfg := writeFile(t, dir, "tend.toml", `data_dir = "`+filepath.Join(dir, "data")+`"
-[encryption]
-key_file = "`+key+`"
-[[communities]]
-slug = "stmarks"
-name = "St Mark's"
-locale = "en"
-timezone = "America/Toronto"
-region = "CA"
-  [[communities.spaces]]
-  platform = "slack"
-  workspace = "T1"
-  board_channel = "C1"
-  moderators_channel = "C2"
-`, 0o644)
+	cfg := stMarks(t, dir, true)
+
 	ge := env()
 	if code, _, errOut := tend(t, ge, "--config", cfg, "migrate", "up"); code != 0 {
 		t.Fatalf("migrate: %s", errOut)
