@@ -226,7 +226,7 @@ func (s *Service) giveBack(ctx context.Context, tx *store.Tx, by Actor, cc claim
 		return Result{}, false, err
 	}
 	res.add(ui.Out{To: to, Card: ui.Card{
-		Body:    append(note, ui.T("withdraw.requester", "Name", ui.UserText(me.DisplayName), "Summary", ui.UserText(r.Summary))),
+		Body:    append(note, ui.T("withdraw.requester", "Name", nameOf(me), "Summary", ui.UserText(r.Summary))),
 		Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
 	}})
 	board, err := boardRequest(ctx, tx, r, zone)

@@ -229,6 +229,11 @@ func (s *Service) EraseMember(ctx context.Context, tx *store.Tx, by Actor, membe
 	if err != nil {
 		return res, 0, err
 	}
+	// The name goes first, so no message written below can carry it.
+	erased, err := tx.EraseMemberData(ctx, member)
+	if err != nil {
+		return res, 0, err
+	}
 	open, err := tx.RequestsBy(ctx, member)
 	if err != nil {
 		return res, 0, err
@@ -266,10 +271,6 @@ func (s *Service) EraseMember(ctx context.Context, tx *store.Tx, by Actor, membe
 			res.add(out.Outs...)
 			res.Jobs = append(res.Jobs, out.Jobs...)
 		}
-	}
-	erased, err := tx.EraseMemberData(ctx, member)
-	if err != nil {
-		return res, 0, err
 	}
 	if err := tx.EraseAccounts(ctx, member, m.DisplayName); err != nil {
 		return res, 0, err
