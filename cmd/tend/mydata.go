@@ -77,6 +77,22 @@ func (c *cli) forget(ctx context.Context, args []string) int {
 	}
 	defer db.Close()
 	app := bot.New(bot.Options{DB: db, Catalog: c.cat, Logger: cfg.Logger(io.Discard)})
+	// The messages are addressed on the community's platforms and queued for the running
+	// bot; this process sends nothing itself.
+	if err := db.InTx(ctx, func(tx *store.Tx) error {
+		community, err := c.communityOf(ctx, tx, *slug)
+		if err != nil {
+			return err
+		}
+		bs, err := tx.Bindings(ctx, community)
+		for _, b := range bs {
+			app.Attach(queueOnly(b.Platform))
+		}
+		return err
+	}); err != nil {
+		c.fail(err)
+		return exitFailure
+	}
 	var id int64
 	var closed int
 	err := app.RunOnce(ctx, fmt.Sprintf("cli/forget/%s/%s/%d", *slug, *member, db.Now().UnixNano()), func(ctx context.Context) (flows.Result, error) {
@@ -109,4 +125,14 @@ func (c *cli) memberOf(ctx context.Context, tx *store.Tx, slug, ref string) (sto
 		return m, errors.New(c.t("cli.mydata.no_member", "Member", ref))
 	}
 	return m, err
+}
+
+// queueOnly stands for a platform whose messages are queued in the outbox for the
+// running bot to send; it is never asked to send (no delivery runs in this process).
+type queueOnly string
+
+func (q queueOnly) Platform() string { return string(q) }
+
+func (q queueOnly) Send(context.Context, bot.Delivery) (string, error) {
+	return "", fmt.Errorf("tend: %s messages are sent by the running bot", string(q))
 }
