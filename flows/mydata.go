@@ -213,7 +213,7 @@ func (s *Service) EraseMine(ctx context.Context, a Actor) (Result, error) {
 }
 
 // EraseMember erases a member in tx, for by (the member, or the command line): their
-// open requests are called off (helpers told, board cards updated), their live claims
+// open requests and offers are called off (helpers told, board cards updated), their live claims
 // handed back (the place reopens, the requester is told kindly), then their personal
 // data and every account and trace naming them go (store.EraseMemberData,
 // store.EraseAccounts). The rows figures are made of stay, and the audit log stays
@@ -241,6 +241,20 @@ func (s *Service) EraseMember(ctx context.Context, tx *store.Tx, by Actor, membe
 	closed := 0
 	for _, r := range open {
 		out, moved, err := s.cancelRequest(ctx, tx, by, r, "reason=erased")
+		if err != nil {
+			return res, 0, err
+		}
+		if moved {
+			closed++
+			res.add(out.Outs...)
+		}
+	}
+	offers, err := tx.OffersBy(ctx, member)
+	if err != nil {
+		return res, 0, err
+	}
+	for _, o := range offers {
+		out, moved, err := s.cancelOffer(ctx, tx, by, o)
 		if err != nil {
 			return res, 0, err
 		}

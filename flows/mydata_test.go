@@ -158,9 +158,16 @@ func TestMyDataEraseMe(t *testing.T) {
 		board := bottest.To(h.Ask(who, map[string]string{"summary": "Soup for the week", "address": "77 Rue Zephyr", "phone": "438-555-0777", "notes": "allergic to nuts"}), "#board")
 		h.Press("bob", h.MustButton(board, flows.ActClaim))
 		ownReq := lastRequest(t, db)
+		// ... and offers soup, which maya joins.
+		join := h.MustButton(bottest.To(h.Submit(who, flows.FormOffer, "", map[string]string{"category": "meal",
+			"summary": "Lentil soup", "when": "thursday 18:00", "area": "Rosemont", "capacity": "3"}), "#board"), flows.ActJoin)
+		h.Submit("maya", flows.FormJoin, join.Payload, map[string]string{"share": "no"})
+		// A half-answered form of hers.
+		h.Command(who, "ask")
 		h.Fake.Take()
 		counts := func() [3]int {
-			return [3]int{storetest.Count(t, db, `SELECT COUNT(*) FROM requests`), storetest.Count(t, db, `SELECT COUNT(*) FROM claims`), storetest.Count(t, db, `SELECT COUNT(*) FROM members`)}
+			return [3]int{storetest.Count(t, db, `SELECT COUNT(*) FROM requests`) + storetest.Count(t, db, `SELECT COUNT(*) FROM offers`),
+				storetest.Count(t, db, `SELECT COUNT(*) FROM claims`), storetest.Count(t, db, `SELECT COUNT(*) FROM members`)}
 		}
 		before := counts()
 
@@ -175,8 +182,14 @@ func TestMyDataEraseMe(t *testing.T) {
 			t.Fatal("asking to erase erased before the confirmation")
 		}
 		sent := h.Press(who, h.MustButton(ask, flows.ActMyDataEraseConfirm))
-		if !bottest.Contains(bottest.To(sent, "~"+who), "Everything we kept about you is erased", "2 open requests or places") {
+		if !bottest.Contains(bottest.To(sent, "~"+who), "Everything we kept about you is erased", "3 open requests or places") {
 			t.Fatalf("erase:\n%s", bottest.Dump(sent))
+		}
+		if !bottest.Contains(bottest.To(sent, "@maya"), "Lentil soup") {
+			t.Fatalf("maya was not told the offer is called off:\n%s", bottest.Dump(sent))
+		}
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM offers WHERE status = 'cancelled'`); n != 1 {
+			t.Fatal("her offer is not called off")
 		}
 		if !bottest.Contains(bottest.To(sent, "@bob"), "Soup for the week") {
 			t.Fatalf("bob was not told the request is called off:\n%s", bottest.Dump(sent))
@@ -217,7 +230,7 @@ func TestMyDataEraseMe(t *testing.T) {
 			t.Fatal("the public summary is not in the dump either; the scan is not reading the data")
 		}
 		if after := counts(); after != before {
-			t.Fatalf("counts (requests, claims, members) = %v, want %v", after, before)
+			t.Fatalf("counts (requests and offers, claims, members) = %v, want %v", after, before)
 		}
 		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM audit_log WHERE actor_member_id = ?`, zeph); n < 3 {
 			t.Fatalf("the audit trail lost her rows: %d left", n)
