@@ -35,8 +35,7 @@ func (s *Service) Mine(ctx context.Context, a Actor) (Result, error) {
 			return err
 		}
 		res.add(ui.Out{To: ui.Actor(), Card: ui.Card{Title: ui.T("mine.title"), Body: []ui.Text{
-			ui.T("mine.counts", "Requests", len(reqs), "Claims", len(claims), "Offers", len(offers))},
-			Buttons: []ui.Button{myDataButton()}}})
+			ui.T("mine.counts", "Requests", len(reqs), "Claims", len(claims), "Offers", len(offers))}}})
 		for _, r := range reqs {
 			card := ui.Card{
 				Body:    append([]ui.Text{ui.T("mine.request", "Status", ui.T("status."+r.Status)), requestTitle(r)}, hiddenNote(r.Hidden)...),

@@ -39,8 +39,8 @@ func (s *Service) mydataRoutes(r *Routes) {
 	}
 }
 
-// myDataButton opens "My data"; the privacy notice and Mine carry it, so members of a
-// platform with no room for another command reach it too.
+// myDataButton opens "My data"; the privacy notice (/tend privacy) carries it for
+// members, so those on a platform with no room for another command reach it too.
 func myDataButton() ui.Button {
 	return ui.Button{Label: ui.T("button.mydata"), Action: ActMyData}
 }
