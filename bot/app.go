@@ -365,7 +365,8 @@ func (a *App) screenAndRoute(ctx context.Context, sc scene) (flows.Result, error
 	}
 	var res flows.Result
 	stop, err := false, error(nil)
-	if ev.Kind != EventCommand || !flows.SuspensionExempt(ev.Command) {
+	exempt := (ev.Kind == EventCommand && flows.SuspensionExempt(ev.Command)) || (ev.Kind == EventButton && flows.SuspensionExemptButton(ev.Action))
+	if !exempt {
 		res, stop, err = f.Suspension(ctx, act)
 	}
 	if err == nil && !stop && !standalone {

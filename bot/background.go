@@ -89,3 +89,10 @@ func (a *App) background(ctx context.Context, key string, fn func(context.Contex
 	a.kick(ids)
 	return nil
 }
+
+// RunOnce runs a flow step from outside a chat event (the command line) as a job does:
+// once per key, in one transaction with the messages it sends, queued in the outbox for
+// the running bot to deliver.
+func (a *App) RunOnce(ctx context.Context, key string, fn func(context.Context) (flows.Result, error)) error {
+	return a.background(ctx, key, fn)
+}

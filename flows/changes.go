@@ -187,50 +187,64 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, claimID int64) (Result,
 		if r.Status != "open" && r.Status != "matched" {
 			return reply("claim.closed"), false, nil
 		}
-		moved, err := tx.MoveClaim(ctx, c.ID, store.ClaimWithdrawn, store.ClaimOffered, store.ClaimAccepted)
+		res, moved, err := s.giveBack(ctx, tx, a, cc, cc.zone)
 		if err != nil {
 			return Result{}, false, err
 		}
 		if !moved {
 			return reply("withdraw.already"), false, nil
 		}
-		if _, err := tx.SetRequestStatus(ctx, r.ID, "open", "matched"); err != nil {
-			return Result{}, false, err
-		}
-		r.Status = "open"
-		if err := s.audit(ctx, tx, a, "claim.withdrawn", "claim:"+ref(c.ID), "request="+ref(r.ID)); err != nil {
-			return Result{}, false, err
-		}
-		me, err := tx.Member(ctx, a.MemberID)
-		if err != nil {
-			return Result{}, false, err
-		}
-		res := reply("withdraw.thanks")
-		to, note, err := requesterNote(ctx, tx, r)
-		if err != nil {
-			return Result{}, false, err
-		}
-		res.add(ui.Out{To: to, Card: ui.Card{
-			Body:    append(note, ui.T("withdraw.requester", "Name", ui.UserText(me.DisplayName), "Summary", ui.UserText(r.Summary))),
-			Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
-		}})
-		board, err := boardRequest(ctx, tx, r, cc.zone)
-		if err != nil {
-			return Result{}, false, err
-		}
-		if r.PausedAt.Valid {
-			// Paused while its requester is away: the place waits, nobody is asked.
-			res.add(board)
-			return res, true, nil
-		}
-		board.Card.Body = append([]ui.Text{ui.T("request.card.reopened")}, board.Card.Body...)
-		res.add(board)
-		notices, err := matchNotices(ctx, tx, r, cc.zone, a.MemberID)
-		if err != nil {
-			return Result{}, false, err
-		}
-		res.add(notices...)
-		res.Jobs = withdrawJobs(r, tx.Now())
+		res.Outs = append(reply("withdraw.thanks").Outs, res.Outs...)
 		return res, true, nil
 	})
+}
+
+// giveBack gives a live claim's place back, for by (its helper, or the erasure of the
+// helper): the place reopens, the requester is told kindly, the board card says it is
+// open again and matching volunteers hear of it. It reports false, having written
+// nothing, when the claim was no longer live.
+func (s *Service) giveBack(ctx context.Context, tx *store.Tx, by Actor, cc claimCtx, zone string) (Result, bool, error) {
+	r, c := cc.request, cc.claim
+	moved, err := tx.MoveClaim(ctx, c.ID, store.ClaimWithdrawn, store.ClaimOffered, store.ClaimAccepted)
+	if err != nil || !moved {
+		return Result{}, false, err
+	}
+	if _, err := tx.SetRequestStatus(ctx, r.ID, "open", "matched"); err != nil {
+		return Result{}, false, err
+	}
+	r.Status = "open"
+	if err := s.audit(ctx, tx, by, "claim.withdrawn", "claim:"+ref(c.ID), "request="+ref(r.ID)); err != nil {
+		return Result{}, false, err
+	}
+	me, err := tx.Member(ctx, c.MemberID)
+	if err != nil {
+		return Result{}, false, err
+	}
+	var res Result
+	to, note, err := requesterNote(ctx, tx, r)
+	if err != nil {
+		return Result{}, false, err
+	}
+	res.add(ui.Out{To: to, Card: ui.Card{
+		Body:    append(note, ui.T("withdraw.requester", "Name", nameOf(me), "Summary", ui.UserText(r.Summary))),
+		Buttons: []ui.Button{{Label: ui.T("button.cancel_request"), Action: ActCancel, Payload: ref(r.ID), Style: ui.StyleDanger}},
+	}})
+	board, err := boardRequest(ctx, tx, r, zone)
+	if err != nil {
+		return Result{}, false, err
+	}
+	if r.PausedAt.Valid {
+		// Paused while its requester is away: the place waits, nobody is asked.
+		res.add(board)
+		return res, true, nil
+	}
+	board.Card.Body = append([]ui.Text{ui.T("request.card.reopened")}, board.Card.Body...)
+	res.add(board)
+	notices, err := matchNotices(ctx, tx, r, zone, c.MemberID)
+	if err != nil {
+		return Result{}, false, err
+	}
+	res.add(notices...)
+	res.Jobs = withdrawJobs(r, tx.Now())
+	return res, true, nil
 }

@@ -294,41 +294,53 @@ func (s *Service) CancelOffer(ctx context.Context, a Actor, offerID int64) (Resu
 		if o.VolunteerID != a.MemberID {
 			return reply("cancel.not_yours"), false, nil
 		}
-		moved, err := tx.SetOfferStatus(ctx, o.ID, "cancelled", "open", "full")
+		res, moved, err := s.cancelOffer(ctx, tx, a, o)
 		if err != nil {
 			return Result{}, false, err
 		}
 		if !moved {
 			return reply("cancel.already"), false, nil
 		}
-		o.Status = "cancelled"
-		sl, err := tx.SlotOfOffer(ctx, o.ID)
-		if err != nil {
-			return Result{}, false, err
-		}
-		claims, err := tx.LiveClaimsOnSlot(ctx, sl.ID)
-		if err != nil {
-			return Result{}, false, err
-		}
-		res := reply("offer.cancelled")
-		for _, c := range claims {
-			if _, err := tx.MoveClaim(ctx, c.ID, store.ClaimCancelled, store.ClaimOffered, store.ClaimAccepted); err != nil {
-				return Result{}, false, err
-			}
-			res.add(ui.Out{To: ui.Member(c.MemberID), Card: ui.Card{Body: []ui.Text{ui.T("offer.cancelled_member", "Summary", ui.UserText(o.Summary))}}})
-		}
-		if err := s.audit(ctx, tx, a, "offer.cancelled", "offer:"+ref(o.ID), ""); err != nil {
-			return Result{}, false, err
-		}
-		com, _, err := community(ctx, tx, o.CommunityID)
-		if err != nil {
-			return Result{}, false, err
-		}
-		board, err := boardOffer(ctx, tx, o, com.Timezone)
-		if err != nil {
-			return Result{}, false, err
-		}
-		res.add(board)
+		res.Outs = append(reply("offer.cancelled").Outs, res.Outs...)
 		return res, true, nil
 	})
+}
+
+// cancelOffer calls a live offer off for by (its volunteer, or their erasure): those
+// who joined are told, and the board card is updated. It reports false, having written
+// nothing, when the offer was no longer live.
+func (s *Service) cancelOffer(ctx context.Context, tx *store.Tx, by Actor, o store.Offer) (Result, bool, error) {
+	moved, err := tx.SetOfferStatus(ctx, o.ID, "cancelled", "open", "full")
+	if err != nil || !moved {
+		return Result{}, false, err
+	}
+	o.Status = "cancelled"
+	sl, err := tx.SlotOfOffer(ctx, o.ID)
+	if err != nil {
+		return Result{}, false, err
+	}
+	claims, err := tx.LiveClaimsOnSlot(ctx, sl.ID)
+	if err != nil {
+		return Result{}, false, err
+	}
+	var res Result
+	for _, c := range claims {
+		if _, err := tx.MoveClaim(ctx, c.ID, store.ClaimCancelled, store.ClaimOffered, store.ClaimAccepted); err != nil {
+			return Result{}, false, err
+		}
+		res.add(ui.Out{To: ui.Member(c.MemberID), Card: ui.Card{Body: []ui.Text{ui.T("offer.cancelled_member", "Summary", ui.UserText(o.Summary))}}})
+	}
+	if err := s.audit(ctx, tx, by, "offer.cancelled", "offer:"+ref(o.ID), ""); err != nil {
+		return Result{}, false, err
+	}
+	com, _, err := community(ctx, tx, o.CommunityID)
+	if err != nil {
+		return Result{}, false, err
+	}
+	board, err := boardOffer(ctx, tx, o, com.Timezone)
+	if err != nil {
+		return Result{}, false, err
+	}
+	res.add(board)
+	return res, true, nil
 }

@@ -63,6 +63,10 @@ func nameOf(m store.Member) any {
 	if m.IsBeneficiary() {
 		return ui.Sealed{Kind: SealedPerson, Ref: m.ID}
 	}
+	if m.ErasedAt.Valid {
+		// A member who erased their data (flows/mydata.go) names no one.
+		return ui.T("request.neighbour")
+	}
 	return ui.UserText(m.DisplayName)
 }
 

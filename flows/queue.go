@@ -432,8 +432,16 @@ func SuspensionExempt(command string) bool {
 	switch strings.ToLower(command) {
 	case "privacy", "confidentialite", "confidentialité", "mine", "my", "moi",
 		// Forgetting a person one asked for, and unlinking an account, are about one's data.
-		"forget-person", "oublier-personne", "unlink", "delier", "délier":
+		"forget-person", "oublier-personne", "unlink", "delier", "délier",
+		// Seeing, exporting and erasing one's data (flows/mydata.go).
+		"mydata", "my-data", "mesdonnees", "mes-donnees":
 		return true
 	}
 	return false
+}
+
+// SuspensionExemptButton reports whether a button stays open to a suspended member:
+// those of "My data" (their consents, their export, their erasure).
+func SuspensionExemptButton(action string) bool {
+	return strings.HasPrefix(action, "mydata.")
 }

@@ -194,10 +194,17 @@ func TestSuspendAndUnsuspend(t *testing.T) {
 		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM offers`) + storetest.Count(t, db, `SELECT COUNT(*) FROM escalations WHERE reporter_id = ?`, memberID(t, db, "bob")); n != 0 {
 			t.Fatal("a suspended member changed something")
 		}
-		for _, cmd := range []string{"mine", "privacy", "moi"} {
+		for _, cmd := range []string{"mine", "privacy", "moi", "mydata", "mesdonnees"} {
 			if sent := h.Command("bob", cmd); bottest.Contains(sent, suspended) || len(sent) == 0 {
 				t.Errorf("%s while suspended:\n%s", cmd, bottest.Dump(sent))
 			}
+		}
+		// His data stays his to see and take away.
+		if sent := h.Press("bob", h.MustButton(h.Command("bob", "privacy"), flows.ActMyData)); !bottest.Contains(sent, "[Export my data]") {
+			t.Errorf("my data while suspended:\n%s", bottest.Dump(sent))
+		}
+		if sent := h.PressAction("bob", flows.ActMyDataExport, ""); !bottest.Contains(sent, `"display_name": "Bob"`) {
+			t.Errorf("export while suspended:\n%s", bottest.Dump(sent))
 		}
 		// A crisis is still answered.
 		if sent := h.DM("bob", "I see no way out"); !bottest.Contains(sent, suspended) || len(bottest.To(sent, "@bob")) < 2 {

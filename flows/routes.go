@@ -38,5 +38,6 @@ func (s *Service) buildRoutes() Routes {
 	s.setupRoutes(&r)
 	s.settingsRoutes(&r)
 	s.statsRoutes(&r)
+	s.mydataRoutes(&r)
 	return r
 }

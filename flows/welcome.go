@@ -35,6 +35,11 @@ func (s *Service) Notice(ctx context.Context, a Actor) (Result, error) {
 				{Label: ui.T("button.notice_decline"), Action: ActNoticeDecline, Payload: NoticeVersion},
 			},
 		}})
+		if a.IsMember() {
+			// Members reach "My data" from here on every platform (Discord has no room
+			// for another command).
+			res.Outs[len(res.Outs)-1].Card.Buttons = append(res.Outs[len(res.Outs)-1].Card.Buttons, myDataButton())
+		}
 		return nil
 	})
 	return res, err

@@ -50,6 +50,12 @@ func (tx *Tx) DisclosedPrivate(ctx context.Context, id int64) (Private, error) {
 	if err != nil {
 		return Private{}, err
 	}
+	if d.Basis == "consent" && d.ConsentID.Valid {
+		// A consent withdrawn before the message is rendered means nothing is revealed.
+		if live, err := tx.consentLive(ctx, d.ConsentID.Int64); err != nil || !live {
+			return Private{}, err
+		}
+	}
 	if d.RequestID.Valid {
 		r, err := tx.Request(ctx, d.RequestID.Int64)
 		if err != nil {

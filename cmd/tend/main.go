@@ -43,7 +43,7 @@ type cli struct {
 }
 
 // commands in the order usage lists them.
-var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "mattermost", "partners", "screen", "audit", "community", "stats", "incident", "keys", "backup", "version", "help"}
+var commands = []string{"serve", "console", "migrate", "doctor", "bench", "manifest", "discord", "mattermost", "partners", "screen", "audit", "community", "stats", "incident", "export", "forget", "keys", "backup", "version", "help"}
 
 // run is main without os.Exit; args exclude the program name.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -95,6 +95,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return c.stats(ctx, rest)
 	case "incident":
 		return c.incident(ctx, rest)
+	case "export":
+		return c.export(ctx, rest)
+	case "forget":
+		return c.forget(ctx, rest)
 	case "keys":
 		return c.keys(ctx, rest)
 	case "backup":
