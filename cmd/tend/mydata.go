@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/tend-community/tend/bot"
+	"github.com/tend-community/tend/config"
 	"github.com/tend-community/tend/flows"
 	"github.com/tend-community/tend/store"
 )
@@ -17,24 +18,14 @@ import (
 // held about a member as JSON on stdout, for a moderator acting on the member's written
 // request. The look is audited with the actor "cli".
 func (c *cli) export(ctx context.Context, args []string) int {
-	fs := c.flags("export")
-	member := fs.String("member", "", c.t("cli.mydata.flag.member"))
-	slug := fs.String("community", "", c.t("cli.mydata.flag.community"))
-	if code := parse(fs, args); code >= 0 {
+	member, slug, _, db, code := c.memberCommand(ctx, "export", args)
+	if db == nil {
 		return code
-	}
-	if fs.NArg() > 0 || *member == "" {
-		fs.Usage()
-		return exitUsage
-	}
-	_, db, ok := c.openReady(ctx)
-	if !ok {
-		return exitFailure
 	}
 	defer db.Close()
 	var x flows.Export
 	err := db.InTx(ctx, func(tx *store.Tx) error {
-		m, err := c.memberOf(ctx, tx, *slug, *member)
+		m, err := c.memberOf(ctx, tx, slug, member)
 		if err != nil {
 			return err
 		}
@@ -56,31 +47,42 @@ func (c *cli) export(ctx context.Context, args []string) int {
 	return exitOK
 }
 
+// memberCommand parses the flags of export and forget (--member platform:user_id,
+// --community SLUG) and opens the database ready; db is nil when the command must stop
+// with code.
+func (c *cli) memberCommand(ctx context.Context, name string, args []string) (member, slug string, cfg *config.Config, db *store.DB, code int) {
+	fs := c.flags(name)
+	m := fs.String("member", "", c.t("cli.mydata.flag.member"))
+	sl := fs.String("community", "", c.t("cli.mydata.flag.community"))
+	if code := parse(fs, args); code >= 0 {
+		return "", "", nil, nil, code
+	}
+	if fs.NArg() > 0 || *m == "" {
+		fs.Usage()
+		return "", "", nil, nil, exitUsage
+	}
+	cfg, db, ok := c.openReady(ctx)
+	if !ok {
+		return "", "", nil, nil, exitFailure
+	}
+	return *m, *sl, cfg, db, exitOK
+}
+
 // forget runs `tend forget --member platform:user_id [--community SLUG]`: the member is
 // erased as by their own "Erase me" (open requests called off, places handed back,
 // personal data and accounts erased), audited with the actor "cli". Messages to the
 // people concerned wait in the outbox for the running bot.
 func (c *cli) forget(ctx context.Context, args []string) int {
-	fs := c.flags("forget")
-	member := fs.String("member", "", c.t("cli.mydata.flag.member"))
-	slug := fs.String("community", "", c.t("cli.mydata.flag.community"))
-	if code := parse(fs, args); code >= 0 {
+	member, slug, cfg, db, code := c.memberCommand(ctx, "forget", args)
+	if db == nil {
 		return code
-	}
-	if fs.NArg() > 0 || *member == "" {
-		fs.Usage()
-		return exitUsage
-	}
-	cfg, db, ok := c.openReady(ctx)
-	if !ok {
-		return exitFailure
 	}
 	defer db.Close()
 	app := bot.New(bot.Options{DB: db, Catalog: c.cat, Logger: cfg.Logger(io.Discard)})
 	// The messages are addressed on the community's platforms and queued for the running
 	// bot; this process sends nothing itself.
 	if err := db.InTx(ctx, func(tx *store.Tx) error {
-		community, err := c.communityOf(ctx, tx, *slug)
+		community, err := c.communityOf(ctx, tx, slug)
 		if err != nil {
 			return err
 		}
@@ -95,9 +97,9 @@ func (c *cli) forget(ctx context.Context, args []string) int {
 	}
 	var id int64
 	var closed int
-	err := app.RunOnce(ctx, fmt.Sprintf("cli/forget/%s/%s/%d", *slug, *member, db.Now().UnixNano()), func(ctx context.Context) (flows.Result, error) {
+	err := app.RunOnce(ctx, fmt.Sprintf("cli/forget/%s/%s/%d", slug, member, db.Now().UnixNano()), func(ctx context.Context) (flows.Result, error) {
 		tx, _ := store.TxFrom(ctx)
-		m, err := c.memberOf(ctx, tx, *slug, *member)
+		m, err := c.memberOf(ctx, tx, slug, member)
 		if err != nil {
 			return flows.Result{}, err
 		}
